@@ -76,8 +76,9 @@ class _Draft:
 
 
 class _Builder:
-    def __init__(self, doc_id: str, title: str, language: str, max_chars: int) -> None:
+    def __init__(self, doc_id: str, title: str, language: str, max_chars: int, source: str = "") -> None:
         self.doc_id, self.title, self.language, self.max_chars = doc_id, title, language, max_chars
+        self.source = source
         self.drafts: list[_Draft] = []
         self.skipped: list[str] = []
 
@@ -127,7 +128,8 @@ class _Builder:
     def _split(self, draft: _Draft) -> list[tuple[str, int, int]]:
         if len(draft.text) <= self.max_chars:
             return [(draft.text, draft.start, draft.end)]
-        # Greedy packing of whole sentences; spans are approximated proportionally inside the block.
+        # Greedy packing of whole sentences; each chunk's span is found in the source by its first and
+        # last words (markup may differ), falling back to a proportional estimate.
         chunks: list[str] = []
         current = ""
         for a, b in split_sentences(draft.text):
@@ -146,12 +148,19 @@ class _Builder:
             a = cursor if a < 0 else a
             b = a + len(chunk)
             cursor = b
-            out.append((chunk, draft.start + a * span // width, draft.start + b * span // width))
+            start, end = draft.start + a * span // width, draft.start + b * span // width
+            region = self.source[draft.start : draft.end]
+            head, tail = chunk[:24], chunk[-24:]
+            if (i := region.find(head)) >= 0:
+                start = draft.start + i
+            if (j := region.find(tail, max(start - draft.start, 0))) >= 0:
+                end = draft.start + j + len(tail)
+            out.append((chunk, start, max(end, start + 1)))
         return out
 
 
 def parse_roadmap(source: str, doc_id: str, title: str, language: str, max_chars: int = MAX_CHARS) -> tuple[list[Passage], list[str]]:
-    b = _Builder(doc_id, title, language, max_chars)
+    b = _Builder(doc_id, title, language, max_chars, source)
     blocks = _blocks(source)
     axis = objective = sub = ""
     mode = "intro"
@@ -225,7 +234,7 @@ def parse_page(source: str, doc_id: str, title: str, language: str, max_chars: i
     """A web page: every line is a paragraph; short unpunctuated lines followed by longer text are
     headings (unless ``headings`` is off); a heading directly followed by another heading is
     navigation residue; a short lead-in ending with a colon is joined to the paragraph it introduces."""
-    b = _Builder(doc_id, title, language, max_chars)
+    b = _Builder(doc_id, title, language, max_chars, source)
     blocks = [blk for blk in _blocks(source)]
     heading = ""
     pending_heading: _Draft | None = None

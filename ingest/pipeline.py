@@ -71,6 +71,7 @@ def run_ingest(
     progress: Callable[[int], None] | None = None,
     on_step: Callable[[str], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    vector_seed: Path | None = None,
 ) -> IngestReport:
     with writer_lock(data_dir):
         parsed = parse_corpus(corpus_dir)
@@ -89,7 +90,7 @@ def run_ingest(
         report.added, report.removed, report.unchanged = len(now - before), len(before - now), len(now & before)
         if on_total:
             on_total(sum(1 + len(p.translations) for p in parsed.passages))
-        result = build_index(data_dir, parsed.passages, extras, embeddings, chroma, progress, on_step)
+        result = build_index(data_dir, parsed.passages, extras, embeddings, chroma, progress, on_step, vector_seed)
         report.changed, report.build_id, report.embedded = result.changed, result.build_id, result.embedded
         if not result.changed:
             report.added = report.removed = 0

@@ -193,8 +193,12 @@ def build_index(
     chroma: ChromaConfig,
     progress: Callable[[int], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    vector_seed: Path | None = None,
 ) -> BuildResult:
-    """Write a new build beside the live one and switch to it; nothing changes if the content is the same."""
+    """Write a new build beside the live one and switch to it; nothing changes if the content is the same.
+
+    Embeddings are reused, by content, from the live build (or ``vector_seed``, another build folder of
+    the same model): only new or changed text is embedded."""
     data_dir.mkdir(parents=True, exist_ok=True)
     fp = fingerprint(passages, extras, embeddings.model_name)
     live = current_build(data_dir)
@@ -211,7 +215,12 @@ def build_index(
     staging.mkdir(parents=True)
 
     entries = entries_for(passages)
-    previous = VectorCache.load(live) if live is not None and (live / "vectors.json").is_file() else None
+    seed = live if live is not None else vector_seed
+    previous = None
+    if seed is not None and (seed / "vectors.json").is_file():
+        seed_info = json.loads((seed / "build.json").read_text(encoding="utf-8"))
+        if seed_info.get("model") == embeddings.model_name:
+            previous = VectorCache.load(seed)
     step("embedding")
     texts = [e.text for e in entries] + sentence_texts(passages)
     cache, embedded = embed_all(texts, embeddings, previous, progress)

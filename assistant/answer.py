@@ -1,0 +1,161 @@
+"""The extractive answerer: choose the sentences that answer the question, in the asker's language,
+each followed by the number of the passage it comes from; and the support check shared with the LLM
+answerer.
+
+Everything it compares was computed at ingest (sentence vectors, keyed by content) or at start-up
+(sentence tokens and their idf), so an answer costs a few vector dot products on top of the search.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.retrieval import Hit, Query
+from vectorstore.index import Index
+from vectorstore.models import Passage
+from vectorstore.text import tokenize
+
+LEAD_IN = {
+    "fr": "D'après les documents :",
+    "en": "According to the documents:",
+    "ar": "وفقا للوثائق:",
+}
+LEAD_IN_LIST = {
+    "fr": "Les documents citent notamment :",
+    "en": "The documents mention in particular:",
+    "ar": "تذكر الوثائق على وجه الخصوص:",
+}
+
+_LIST_QUESTION = re.compile(
+    r"\bquel(?:le)?s\b|\blesquel|\b(?:les|des)\s+(?:aides|programmes|dispositifs|appels|exemples|plateformes|mesures)\b"
+    r"|\b(?:which|what)\b[^?]*\b(?:grants|aids|programmes|programs|calls|schemes|platforms|measures|initiatives|"
+    r"examples|actions|festivals|tools|funds|opportunities)\b|\blist\b"
+    r"|ما\s+هي|أية?\s|ما\s+(?:ال)?(?:برامج|منح|مساعدات)",
+    re.IGNORECASE,
+)
+
+
+def is_list_question(text: str) -> bool:
+    return bool(_LIST_QUESTION.search(text))
+
+
+@dataclass
+class SentenceInfo:
+    text: str
+    tokens: frozenset[str]
+    vector: np.ndarray | None
+
+
+@dataclass
+class Chosen:
+    passage: Passage
+    lang: str  # language of the sentence (the asker's, or the original's when no translation exists)
+    sentence: SentenceInfo
+    position: int
+    score: float
+    rank: int
+
+
+class SentenceBank:
+    """Sentences of every passage in every language, with tokens and vectors, and idf per language."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self._cache: dict[tuple[str, str], list[SentenceInfo]] = {}
+        self.idf: dict[str, dict[str, float]] = {}
+        df: dict[str, dict[str, int]] = {}
+        counts: dict[str, int] = {}
+        for p in index.ordered:
+            for lang in [p.language, *p.translations]:
+                infos = self.sentences(p, lang)
+                for s in infos:
+                    counts[lang] = counts.get(lang, 0) + 1
+                    bucket = df.setdefault(lang, {})
+                    for t in s.tokens:
+                        bucket[t] = bucket.get(t, 0) + 1
+        for lang, bucket in df.items():
+            n = counts[lang]
+            self.idf[lang] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in bucket.items()}
+
+    def sentences(self, p: Passage, lang: str) -> list[SentenceInfo]:
+        key = (p.passage_id, lang)
+        if key not in self._cache:
+            self._cache[key] = [
+                SentenceInfo(s, frozenset(tokenize(s, lang)), self.index.vector(s)) for s in p.sentences_in(lang)
+            ]
+        return self._cache[key]
+
+    def weight(self, lang: str, token: str) -> float:
+        return self.idf.get(lang, {}).get(token, 3.0)
+
+
+def overlap(bank: SentenceBank, lang: str, query_tokens: set[str], tokens: frozenset[str]) -> float:
+    if not query_tokens:
+        return 0.0
+    total = sum(bank.weight(lang, t) for t in query_tokens)
+    return sum(bank.weight(lang, t) for t in query_tokens & tokens) / total if total else 0.0
+
+
+def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4) -> list[Chosen]:
+    """Score the sentences of the top passages and pick the best, without redundancy."""
+    qtokens = set(q.tokens)
+    cos_weight = {"en": 0.5, "fr": 0.4, "ar": 0.15}.get(q.lang, 0.3)
+    candidates: list[Chosen] = []
+    for rank, hit in enumerate(hits):
+        p = bank.index.passages[hit.passage_id]
+        if p.kind == "heading":
+            continue
+        lang = q.lang if (q.lang == p.language or q.lang in p.translations) else p.language
+        prior = 0.2 * (1 - rank / max(len(hits), 1))
+        for pos, s in enumerate(bank.sentences(p, lang)):
+            if len(s.text) < 15:
+                continue
+            cos = float(s.vector @ q.vector) if s.vector is not None else 0.0
+            score = cos_weight * cos + (1 - cos_weight) * overlap(bank, lang, qtokens, s.tokens) + prior
+            candidates.append(Chosen(p, lang, s, pos, score, rank))
+    if not candidates:
+        return []
+    candidates.sort(key=lambda c: -c.score)
+    best = candidates[0].score
+    chosen: list[Chosen] = []
+    per_passage: dict[str, int] = {}
+    limit = 5 if as_list else max_sentences
+    for c in candidates:
+        if len(chosen) >= limit or c.score < 0.55 * best:
+            break
+        if per_passage.get(c.passage.passage_id, 0) >= (1 if as_list else 2):
+            continue
+        if any(_redundant(c.sentence, o.sentence) for o in chosen):
+            continue
+        chosen.append(c)
+        per_passage[c.passage.passage_id] = per_passage.get(c.passage.passage_id, 0) + 1
+    # Read in the order of the passages, then of the sentences inside each.
+    chosen.sort(key=lambda c: (c.rank, c.position))
+    return chosen
+
+
+def _redundant(a: SentenceInfo, b: SentenceInfo) -> bool:
+    if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) > 0.92:
+        return True
+    union = a.tokens | b.tokens
+    return bool(union) and len(a.tokens & b.tokens) / len(union) > 0.7
+
+
+def support(bank: SentenceBank, sentence: str, vector: np.ndarray | None, passage: Passage, lang: str) -> float:
+    """How well ``sentence`` is backed by ``passage`` (its text in ``lang`` or the original): the larger
+    of the share of the sentence's (idf-weighted) tokens found in the passage and the cosine similarity."""
+    tokens = set(tokenize(sentence, lang))
+    passage_tokens: set[str] = set()
+    for s in bank.sentences(passage, lang):
+        passage_tokens |= s.tokens
+    lexical = overlap(bank, lang, tokens, frozenset(passage_tokens)) if tokens else 0.0
+    cos = 0.0
+    if vector is not None:
+        vecs = [s.vector for s in bank.sentences(passage, lang) if s.vector is not None]
+        if vecs:
+            cos = float(np.max(np.stack(vecs) @ vector))
+    return round(max(lexical, cos), 3)

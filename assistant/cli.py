@@ -1,0 +1,237 @@
+"""`assistant`: the command line, and the composition root that wires ingest, the assistant and the web
+app together (each imported inside its command, so `assistant --help` stays instant).
+
+Data goes to stdout, progress and messages to stderr; a domain error is one line and exit code 1,
+a usage error exit code 2 (click's convention).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from assistant.settings import Settings, get_settings
+
+
+class CliError(click.ClickException):
+    exit_code = 1
+
+    def show(self, file=None) -> None:  # one line, no traceback
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _load_assistant(settings: Settings):
+    from assistant.service import Assistant
+    from vectorstore.errors import StoreError
+
+    try:
+        return Assistant.from_settings(settings)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _guard(fn):
+    """Turn the project's own errors into one-line messages."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from assistant.errors import AssistantError
+        from ingest.errors import IngestError
+        from vectorstore.errors import StoreError
+
+        try:
+            return fn(*args, **kwargs)
+        except (AssistantError, IngestError, StoreError) as exc:
+            raise CliError(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="DATA_DIR", help="Index and database folder.")
+@click.option("--corpus-dir", type=click.Path(path_type=Path), envvar="CORPUS_DIR", help="Corpus folder (manifest.yaml).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None) -> None:
+    """Ask questions about French and European cultural-policy documents, with cited passages."""
+    overrides = {k: v for k, v in {"data_dir": data_dir, "corpus_dir": corpus_dir}.items() if v is not None}
+    ctx.obj = {"settings": get_settings().model_copy(update=overrides)}
+
+
+def run_ingest_command(settings: Settings, corpus: Path | None = None, quiet: bool = False) -> dict:
+    from tqdm import tqdm
+
+    from ingest.pipeline import run_ingest
+    from vectorstore.embeddings import get_embeddings
+
+    bar = tqdm(total=0, unit="text", desc="ingest", file=sys.stderr, disable=quiet, leave=False)
+
+    def step(name: str) -> None:
+        bar.set_description(f"ingest: {name}")
+
+    def total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    embeddings = get_embeddings(settings.embedding_model, settings.embedding_backend)
+    report = run_ingest(corpus or settings.corpus_dir, settings.data_dir, embeddings, settings.chroma(),
+                        progress=bar.update, on_step=step, on_total=total)
+    bar.close()
+    return report.as_dict()
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False), help="Corpus folder (default CORPUS_DIR).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@_guard
+def ingest(ctx: click.Context, corpus: Path | None, as_json: bool) -> None:
+    """Parse the corpus and build (or update) the index."""
+    settings = _settings(ctx)
+    if corpus is not None and not (corpus / "manifest.yaml").is_file():
+        raise CliError(f"{corpus}: no manifest.yaml in that folder")
+    report = run_ingest_command(settings, corpus, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    if not report["changed"]:
+        click.echo(f"nothing new: {report['passages']} passages unchanged (build {report['build_id']})")
+    else:
+        click.echo(f"build {report['build_id']}: {report['documents']} documents, {report['passages']} passages "
+                   f"({report['added']} added, {report['removed']} removed, {report['unchanged']} unchanged), "
+                   f"{report['embedded']} texts embedded, {report['aids']} aid cards")
+    for line in report["skipped"]:
+        click.echo(f"skipped: {line}", err=True)
+    if report["untranslated"]:
+        click.echo(f"untranslated: {len(report['untranslated'])} passages (first: {report['untranslated'][0]})", err=True)
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of passages.")
+@click.option("--lang", type=click.Choice(["fr", "en", "ar"]), help="Language to assume when the query is ambiguous.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_guard
+def search(ctx: click.Context, query: str, k: int, lang: str | None, as_json: bool) -> None:
+    """Search passages (hybrid, multilingual)."""
+    res = _load_assistant(_settings(ctx)).search(query, k=k, lang=lang)
+    if as_json:
+        click.echo(res.model_dump_json(indent=2))
+        return
+    click.echo(f"[{res.lang}] {len(res.results)} results")
+    for i, r in enumerate(res.results, 1):
+        click.echo(f"{i:>2}. {r.score:.4f} {r.document} › {r.section[-70:]}  ({', '.join(r.matched_via)})")
+        click.echo(f"    {r.text[:200]}")
+
+
+def _print_answer(res) -> None:
+    click.echo(res.answer)
+    for c in res.citations:
+        click.echo(f"  [{c.n}] {c.document} › {c.section[-80:]}  {c.url}")
+    for s in res.suggestions:
+        click.echo(f"  → {s.section}  {s.url}")
+    for a in res.aids:
+        click.echo(f"  aid: {a['name']} ({a['operator']}, {a['kind']})")
+
+
+@main.command()
+@click.argument("question")
+@click.option("--lang", type=click.Choice(["fr", "en", "ar"]), help="Language to assume when the question is ambiguous.")
+@click.option("--json", "as_json", is_flag=True, help="Print the /api/chat JSON object.")
+@click.pass_context
+@_guard
+def ask(ctx: click.Context, question: str, lang: str | None, as_json: bool) -> None:
+    """Answer one question with citations."""
+    res = _load_assistant(_settings(ctx)).answer(question, [], lang)
+    if as_json:
+        click.echo(res.model_dump_json(indent=2))
+    else:
+        _print_answer(res)
+
+
+@main.command()
+@click.option("--lang", type=click.Choice(["fr", "en", "ar"]), help="Language to assume when a message is ambiguous.")
+@click.pass_context
+@_guard
+def chat(ctx: click.Context, lang: str | None) -> None:
+    """A conversation in the terminal (history kept; empty line or Ctrl-D to quit)."""
+    from assistant.errors import InvalidQueryError
+    from assistant.schemas import Turn
+
+    assistant = _load_assistant(_settings(ctx))
+    history: list[Turn] = []
+    while True:
+        try:
+            message = click.prompt("?", default="", show_default=False, prompt_suffix=" ")
+        except (EOFError, click.Abort):
+            break
+        if not message.strip():
+            break
+        try:
+            res = assistant.answer(message, history, lang)
+        except InvalidQueryError as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        if res.standalone_question != message:
+            click.echo(f"({res.standalone_question})", err=True)
+        _print_answer(res)
+        history += [Turn(role="user", content=message), Turn(role="assistant", content=res.answer)]
+
+
+@main.command()
+@click.option("--q", "q", help="Free-text profile (FR/EN/AR).")
+@click.option("--sector", help="Exact sector value.")
+@click.option("--beneficiary", help="Exact beneficiary value.")
+@click.option("--kind", help="Exact kind value.")
+@click.option("--operator", help="Exact operator value.")
+@click.option("--stage", help="Exact stage value.")
+@click.option("--lang", type=click.Choice(["fr", "en", "ar"]), default=None, help="Summary language.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@_guard
+def aids(ctx: click.Context, q: str | None, sector, beneficiary, kind, operator, stage, lang, as_json: bool) -> None:
+    """Find funding aids, calls and programmes by profile and facets."""
+    filters = {k: v for k, v in dict(sector=sector, beneficiary=beneficiary, kind=kind, operator=operator,
+                                     stage=stage).items() if v}
+    res = _load_assistant(_settings(ctx)).search_aids(q, filters, lang)
+    if as_json:
+        click.echo(json.dumps(res, ensure_ascii=False, indent=2))
+        return
+    from assistant.language import detect_language
+
+    summary_lang = lang or (detect_language(q) if q else "fr")
+    click.echo(f"{len(res['aids'])} aids")
+    for card in res["aids"]:
+        click.echo(f"- {card['name']} — {card['operator']} ({card['kind']}; {', '.join(card['sectors'])})")
+        click.echo(f"    {card['summary'].get(summary_lang, card['summary']['fr'])}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", envvar="HOST", show_default=True)
+@click.option("--port", default=8000, envvar="PORT", show_default=True, type=int)
+@click.pass_context
+@_guard
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the web app (builds the index first if there is none)."""
+    import uvicorn
+
+    from vectorstore.index import current_build
+    from web.app import create_app
+
+    settings = _settings(ctx)
+    if current_build(settings.data_dir) is None and not settings.chroma_host:
+        click.echo("no index yet: building it (a minute or two)…", err=True)
+        run_ingest_command(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Query expansion across languages with the corpus glossary (terms and acronyms in FR/EN/AR).
+
+Terms are matched on stems, so "grants" finds "grant" and "ألعاب الفيديو" finds its entry whatever the
+clitics; acronyms are matched as written (case-sensitive, whole words) so "if" is never "IF".
+"""
+
+from __future__ import annotations
+
+import re
+
+from vectorstore.text import tokenize
+
+LANGS = ("fr", "en", "ar")
+
+
+class Glossary:
+    def __init__(self, terms: list[dict]) -> None:
+        self.terms = terms
+        self._forms: dict[str, list[tuple[tuple[str, ...], int]]] = {lang: [] for lang in LANGS}
+        self._acronyms: list[tuple[re.Pattern[str], int]] = []
+        for i, t in enumerate(terms):
+            for a in t.get("acronyms", []):
+                self._acronyms.append((re.compile(rf"(?<!\w){re.escape(a)}(?!\w)"), i))
+            for lang in LANGS:
+                for s in t.get(lang, []):
+                    stems = tuple(tokenize(s, lang))
+                    if stems:
+                        self._forms[lang].append((stems, i))
+
+    def match(self, query: str, lang: str) -> list[dict]:
+        """Terms the query names, in its language or by acronym."""
+        hits: list[int] = []
+        for pattern, i in self._acronyms:
+            if i not in hits and pattern.search(query):
+                hits.append(i)
+        q = tokenize(query, lang)
+        joined = f" {' '.join(q)} "
+        for stems, i in self._forms.get(lang, []):
+            if i not in hits and f" {' '.join(stems)} " in joined:
+                hits.append(i)
+        return [self.terms[i] for i in hits]
+
+    def expand(self, query: str, lang: str, target: str | None = None) -> list[str]:
+        """Equivalents (in ``target``, default the query's language) and acronyms of the named terms."""
+        out: list[str] = []
+        for t in self.match(query, lang):
+            out.extend(t.get(target or lang, [])[:3])
+            out.extend(t.get("acronyms", []))
+        return out
+
+    def english_gloss(self, query: str, lang: str) -> list[str]:
+        """English names of the terms in the query: helps an English-only embedding model."""
+        return [t["en"][0] for t in self.match(query, lang) if t.get("en")]
+
+    def full_name(self, acronym: str, lang: str) -> str | None:
+        for t in self.terms:
+            if acronym in t.get("acronyms", []):
+                names = t.get(lang) or t.get("fr")
+                return names[0] if names else None
+        return None

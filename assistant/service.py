@@ -1,0 +1,296 @@
+"""The assistant as a use case: search, answer, passages, aids. The web app and the CLI call this."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Iterator
+
+from assistant.aids import AidCatalogue
+from assistant.answer import LEAD_IN, LEAD_IN_LIST, SentenceBank, choose_sentences, is_list_question, support
+from assistant.errors import InvalidQueryError, NotFoundError
+from assistant.followup import standalone
+from assistant.glossary import Glossary
+from assistant.language import detect_language
+from assistant.retrieval import HybridSearcher, Mode, Query
+from assistant.schemas import (AnswerSentence, ChatResponse, Citation, SearchResponse, SearchResult, Suggestion,
+                               Turn)
+from assistant.settings import Settings
+from vectorstore.embeddings import get_embeddings
+from vectorstore.index import Index
+from vectorstore.models import Passage
+from vectorstore.text import clean_text, fold, tokenize
+
+ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
+
+REFUSAL = {
+    "fr": "Les documents ne répondent pas à cette question. Voici les sections les plus proches :",
+    "en": "The documents do not answer this question. These are the closest sections:",
+    "ar": "لا تجيب الوثائق عن هذا السؤال. هذه أقرب الأقسام:",
+}
+CAPABILITIES = {
+    "fr": ("Bonjour ! Je réponds aux questions sur la feuille de route française pour la Convention de 2005 de "
+           "l'UNESCO dans l'environnement numérique et sur des pages du ministère de la Culture, du ministère de "
+           "l'Europe et des Affaires étrangères et de la Commission européenne, en citant les passages. "
+           "Demandez par exemple : « Quelles aides existent pour numériser une revue ? »"),
+    "en": ("Hello! I answer questions about France's national roadmap for the 2005 UNESCO Convention in the "
+           "digital environment and pages from the Ministry of Culture, the Ministry for Europe and Foreign "
+           "Affairs and the European Commission, citing the passages. Try: \"Which grants support video games?\""),
+    "ar": ("مرحبا! أجيب عن الأسئلة المتعلقة بخارطة الطريق الفرنسية لتنفيذ اتفاقية اليونسكو لعام 2005 في البيئة "
+           "الرقمية وبصفحات وزارة الثقافة ووزارة أوروبا والشؤون الخارجية والمفوضية الأوروبية، مع ذكر المقاطع. "
+           "جرّب مثلا: «ما هو مهرجان نوفمبر الرقمي؟»"),
+}
+_SMALL_TALK = re.compile(
+    r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening)|merci|thanks?(?: you)?|"
+    r"مرحبا|أهلا|اهلا|السلام عليكم|شكرا)\b[\s!.,?]*$"
+    r"|que (?:peux|sais)[- ]tu faire|qu'est-ce que tu (?:peux|sais) faire|tu sers à quoi|what can you do|"
+    r"what do you do|who are you|how can you help|ماذا يمكنك|ماذا تستطيع|من أنت",
+    re.IGNORECASE,
+)
+_FUNDING = re.compile(
+    r"\b(?:aides?|subventions?|financ\w*|appels? (?:a|à) (?:projets|manifestation)|bourses?|concours|"
+    r"grants?|fund\w*|subsid\w*|call for (?:projects|proposals)|financial support|support scheme)\b"
+    r"|تمويل|منح|منحة|دعم مالي|مساعدات",
+    re.IGNORECASE,
+)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def passage_url(passage_id: str) -> str:
+    return f"/passages/{passage_id}"
+
+
+class Assistant:
+    def __init__(self, index: Index, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.embeddings = get_embeddings(settings.embedding_model, settings.embedding_backend)
+        self.glossary = Glossary(index.extra("glossary", []))  # type: ignore[arg-type]
+        self.searcher = HybridSearcher(index, self.embeddings, self.glossary)
+        self.bank = SentenceBank(index)
+        self.aids = AidCatalogue(index.extra("aids", []))  # type: ignore[arg-type]
+        self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
+        self.abstention = json.loads(ABSTENTION_FILE.read_text()) if ABSTENTION_FILE.is_file() else {}
+        self.llm = None
+        if settings.llm_enabled:
+            from assistant.llm import LLMAnswerer
+
+            self.llm = LLMAnswerer(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Assistant":
+        return cls(Index.open(settings.data_dir, settings.chroma()), settings)
+
+    def count(self) -> int:
+        return self.index.count()
+
+    # --- questions -----------------------------------------------------------------------------------
+
+    def _validate(self, text: str) -> str:
+        text = clean_text(text)
+        if not text:
+            raise InvalidQueryError("the question is empty")
+        if len(text) > self.settings.max_message_chars:
+            raise InvalidQueryError(f"the question is too long ({len(text)} characters, at most {self.settings.max_message_chars})")
+        if not _LETTER.search(text):
+            raise InvalidQueryError("the question has no letters")
+        return text
+
+    def _query(self, text: str, lang: str, context: str = "") -> Query:
+        q = self.searcher.prepare(text, lang, context)
+        if not q.tokens:
+            raise InvalidQueryError("the question has only common words (stopwords); name what you are looking for")
+        return q
+
+    def search(self, query: str, k: int = 10, lang: str | None = None, mode: Mode = "hybrid") -> SearchResponse:
+        query = self._validate(query)
+        if not 1 <= k <= self.settings.max_k:
+            raise InvalidQueryError(f"k must be between 1 and {self.settings.max_k}")
+        qlang = detect_language(query, default=lang or "fr")
+        q = self._query(query, qlang)
+        results = []
+        for hit in self.searcher.search(q, k, mode):
+            p = self.index.passages[hit.passage_id]
+            results.append(SearchResult(
+                passage_id=p.passage_id, document=p.document, title=p.title, section=p.section, kind=p.kind,
+                language=p.language, text=p.text, score=round(hit.score, 6), matched_via=hit.matched_via,
+                url=passage_url(p.passage_id)))
+        return SearchResponse(query=query, lang=qlang, results=results)
+
+    def answer(self, message: str, history: list[Turn] | None = None, lang: str | None = None) -> ChatResponse:
+        final = None
+        for kind, value in self.stream(message, history or [], lang, tokens=False):
+            if kind == "final":
+                final = value
+        assert isinstance(final, ChatResponse)
+        return final
+
+    def stream(self, message: str, history: list[Turn] | None = None, lang: str | None = None,
+               tokens: bool = True) -> Iterator[tuple[str, object]]:
+        """("token", text) chunks as the answer is written, then ("final", ChatResponse)."""
+        history = history or []
+        message = self._validate(message)
+        qlang = detect_language(message, default=lang or self._history_language(history) or "fr")
+        if _SMALL_TALK.search(message):
+            text = CAPABILITIES[qlang]
+            if tokens:
+                yield from (("token", t) for t in _chunks(text))
+            yield "final", ChatResponse(answer=text, abstained=False, language=qlang, standalone_question=message,
+                                        answerer="none")
+            return
+        question, context = standalone(message, history, qlang)
+        q = self._query(message, qlang, context)
+        pool = self.searcher.search(q, 60)  # the answer reads the top 8; the aid cards rank on the whole pool
+        hits = pool[:8]
+        if not hits or not self._supported(q, hits):
+            response = self._refusal(question, qlang, hits)
+            if tokens:
+                yield from (("token", t) for t in _chunks(response.answer))
+            yield "final", response
+            return
+        response = None
+        if self.llm is not None:
+            response = yield from self.llm.stream(self, q, question, hits, tokens)
+        if response is None:
+            response = self._extractive(q, question, hits, message)
+            if tokens:
+                yield from (("token", t) for t in _chunks(response.answer))
+        if _FUNDING.search(question):
+            ranked = [(h.passage_id, h.score, h.matched_via) for h in pool]
+            response.aids = self.aids.search({}, lambda: ranked, limit=3)["aids"]
+        yield "final", response
+
+    @staticmethod
+    def _history_language(history: list[Turn]) -> str | None:
+        for turn in reversed(history):
+            if turn.role == "user":
+                return detect_language(turn.content)
+        return None
+
+    def _supported(self, q: Query, hits) -> bool:
+        """Does retrieval support an answer? The share of the question's words found in the best passages,
+        or the embedding similarity, must clear thresholds calibrated per language on the dev split."""
+        coverage, dense = self.support_features(q, hits)
+        t = self.abstention.get(q.lang, {"coverage": 0.5, "dense": 0.6})
+        return coverage >= t["coverage"] or dense >= t["dense"]
+
+    def support_features(self, q: Query, hits) -> tuple[float, float]:
+        own = set(q.content_tokens)
+        found: set[str] = set()
+        for hit in hits[:3]:
+            p = self.index.passages[hit.passage_id]
+            lang = q.lang if (q.lang == p.language or q.lang in p.translations) else p.language
+            found |= set(tokenize(self.index.entry_texts.get(f"{p.passage_id}:{lang}", p.text), q.lang))
+        coverage = sum(self.bank.weight(q.lang, t) for t in own & found) / max(
+            sum(self.bank.weight(q.lang, t) for t in own), 1e-9) if own else 0.0
+        dense = max((h.dense_sim for h in hits[:3]), default=0.0)
+        return round(coverage, 4), round(dense, 4)
+
+    def _refusal(self, question: str, lang: str, hits) -> ChatResponse:
+        suggestions, seen = [], set()
+        for hit in hits[:6]:
+            p = self.index.passages[hit.passage_id]
+            section = p.section or p.title
+            if section in seen:
+                continue
+            seen.add(section)
+            suggestions.append(Suggestion(section=section, passage_id=p.passage_id, url=passage_url(p.passage_id)))
+            if len(suggestions) == 3:
+                break
+        return ChatResponse(answer=REFUSAL[lang], abstained=True, language=lang, standalone_question=question,
+                            answerer="none", suggestions=suggestions)
+
+    def _extractive(self, q: Query, question: str, hits, message: str) -> ChatResponse:
+        as_list = is_list_question(message)
+        chosen = choose_sentences(self.bank, q, hits, as_list)
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = []
+        for c in chosen:
+            score = support(self.bank, c.sentence.text, c.sentence.vector, c.passage, c.lang)
+            if score < 0.5:
+                continue
+            pid = c.passage.passage_id
+            if pid not in numbers:
+                numbers[pid] = len(numbers) + 1
+                citations.append(self.citation(c.passage, numbers[pid], c.lang))
+            sentences.append(AnswerSentence(text=c.sentence.text, citations=[numbers[pid]], support=score))
+        if not sentences:
+            return self._refusal(question, q.lang, hits)
+        body = [f"{s.text} [{s.citations[0]}]" for s in sentences]
+        if as_list and len(sentences) > 1:
+            answer = LEAD_IN_LIST[q.lang] + "\n" + "\n".join(f"- {b}" for b in body)
+        else:
+            answer = LEAD_IN[q.lang] + "\n" + " ".join(body)
+        return ChatResponse(answer=answer, abstained=False, language=q.lang, standalone_question=question,
+                            answerer="extractive", sentences=sentences, citations=citations)
+
+    def citation(self, p: Passage, n: int, lang: str) -> Citation:
+        translated = lang != p.language and lang in p.translations
+        doc = self.documents.get(p.document, {})
+        return Citation(
+            n=n, passage_id=p.passage_id, document=p.document, title=p.title, section=p.section,
+            date=str(doc.get("date", "")), text=p.text, language=p.language,
+            translation=p.translations[lang].text if translated else None,
+            translation_lang=lang if translated else None, url=passage_url(p.passage_id))
+
+    # --- passages, documents, table of contents -----------------------------------------------------
+
+    def passage(self, passage_id: str) -> Passage:
+        p = self.index.passages.get(passage_id)
+        if p is None:
+            raise NotFoundError(f"unknown passage {passage_id!r}")
+        return p
+
+    def section_passages(self, passage_id: str) -> list[Passage]:
+        p = self.passage(passage_id)
+        return [o for o in self.index.ordered if o.document == p.document and o.section == p.section]
+
+    def document_info(self, doc_id: str) -> dict:
+        if doc_id not in self.documents:
+            raise NotFoundError(f"unknown document {doc_id!r}")
+        return self.documents[doc_id]
+
+    def toc(self, document: str = "roadmap") -> list[dict]:
+        axes: list[dict] = []
+        for p in self.index.ordered:
+            if p.document != document or p.kind != "heading" or not p.section:
+                continue
+            depth = len(p.section.split(" › "))
+            if depth == 1:
+                axes.append({"title": p.text, "passage_id": p.passage_id, "translations": _tr(p), "children": []})
+            elif depth == 2 and axes:
+                axes[-1]["children"].append({"title": p.text, "passage_id": p.passage_id, "translations": _tr(p)})
+        return axes
+
+    # --- aids ---------------------------------------------------------------------------------------
+
+    def search_aids(self, q: str | None, filters: dict[str, str], lang: str | None = None,
+                    limit: int | None = None) -> dict:
+        ranked = None
+        if q is not None and q.strip():
+            text = self._validate(q)
+            qlang = detect_language(text, default=lang or "fr")
+            query = self._query(text, qlang)
+
+            def ranked() -> list[tuple[str, float, list[str]]]:
+                return [(h.passage_id, h.score, h.matched_via) for h in self.searcher.search(query, 60)]
+        return self.aids.search(filters, ranked, limit)
+
+    def aid(self, aid_id: str) -> dict:
+        return self.aids.get(aid_id)
+
+
+def _tr(p: Passage) -> dict[str, str]:
+    return {lang: t.text for lang, t in p.translations.items()}
+
+
+def _chunks(text: str, size: int = 3) -> Iterator[str]:
+    words = re.findall(r"\S+\s*", text)
+    for i in range(0, len(words), size):
+        yield "".join(words[i : i + size])
+
+
+def folded_contains(haystack: str, needle: str) -> bool:
+    return fold(needle) in fold(haystack)

@@ -1,0 +1,53 @@
+"""Configuration: one pydantic-settings class, read at the entry points (CLI, app factory, evals) and
+passed down. Every field is an environment variable of the same name in upper case (``DATA_DIR``…);
+a ``.env`` file in the working directory is read too."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vectorstore.chroma import ChromaConfig
+from vectorstore.embeddings import DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder holding manifest.yaml and the documents.")
+    data_dir: Path = Field(Path("data"), description="Index builds, conversations database, lock file.")
+    embedding_model: str = Field(DEFAULT_MODEL, description="Sentence-transformers model name or path; default is the packaged all-MiniLM-L6-v2.")
+    embedding_backend: str = Field("torch", description="Sentence-transformers backend for the model: torch or onnx.")
+
+    chroma_host: str = Field("", description="Chroma server host; empty means the embedded store under DATA_DIR.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    chroma_auth_token: str = Field("", description="Bearer token for a Chroma server with token auth.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+
+    llm_base_url: str = Field("", description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, Albert…); empty = extractive answers only.")
+    llm_model: str = Field("", description="Model name sent to the LLM endpoint.")
+    llm_api_key: str = Field("", description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(20.0, description="Seconds before the LLM answer is abandoned for the extractive one.")
+    llm_max_concurrency: int = Field(4, description="Concurrent LLM calls at most; further requests get the extractive answer.")
+
+    max_message_chars: int = Field(2000, description="Longest accepted question, in characters.")
+    max_history_turns: int = Field(50, description="Most history turns accepted in one request.")
+    max_history_chars: int = Field(20000, description="Most characters of history accepted in one request.")
+    max_k: int = Field(50, description="Largest number of search results one request may ask for.")
+    max_body_bytes: int = Field(262144, description="Largest request body accepted by the web app.")
+    rate_limit_per_minute: int = Field(0, description="Requests per minute per client IP on /api; 0 disables it (local use).")
+
+    def chroma(self) -> ChromaConfig:
+        return ChromaConfig(self.chroma_host, self.chroma_port, self.chroma_auth_token, self.chroma_ssl)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+
+@functools.lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,213 @@
+"""``evals``: run the gold sets against the assistant and the baselines, print the tables, enforce the
+thresholds. Exit codes: 0 all thresholds met, 1 a threshold failed (or the system could not be run),
+2 bad input (a gold or thresholds file missing or malformed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from evals import gold, tables
+from evals.errors import EvalsError, FeedbackError, GoldError, ThresholdsError
+from evals.thresholds import DEFAULT_THRESHOLDS, Outcome, evaluate, failed, load_thresholds
+
+SPLITS = ("test", "dev", "all")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"evals: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), default=gold.DEFAULT_QA,
+              envvar="EVALS_GOLD", show_default=True, help="Gold questions (JSON lines).")
+@click.option("--aids-gold", "aids_path", type=click.Path(path_type=Path, dir_okay=False), default=gold.DEFAULT_AIDS,
+              envvar="EVALS_AIDS_GOLD", show_default=True, help="Gold aid profiles (JSON lines).")
+@click.option("--split", type=click.Choice(SPLITS), default="all", show_default=True,
+              help="Which questions to run; thresholds apply to the split named in the thresholds file.")
+@click.option("--k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Cut-off for hit@k.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write a self-contained HTML report to this file.")
+@click.option("--no-baselines", is_flag=True, help="Skip the LangChain, dense-only and BM25-only baselines.")
+@click.option("--thresholds", "thresholds_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=DEFAULT_THRESHOLDS, envvar="EVALS_THRESHOLDS", show_default=True, help="Thresholds file.")
+@click.pass_context
+def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int, as_json: bool,
+        report_path: Path | None, no_baselines: bool, thresholds_path: Path) -> None:
+    """Measure retrieval, answers, refusals and the aid finder on the gold sets; exit 1 below thresholds."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    try:
+        thresholds = load_thresholds(thresholds_path, k)
+        qa_items = gold.select_split(gold.load_qa(gold_path), split)
+        aid_items = gold.select_split(gold.load_aids(aids_path), split)
+        corpus = gold.CorpusText.load(settings.corpus_dir)
+        gold.check_evidence(qa_items, corpus, gold_path)
+    except (GoldError, ThresholdsError) as exc:
+        _fail(str(exc), 2)
+    if not qa_items and not aid_items:
+        _fail(f"no question in the {split} split", 2)
+
+    try:
+        run = _run(settings, qa_items, aid_items, corpus, split, k, no_baselines, [str(gold_path), str(aids_path)])
+    except EvalsError as exc:
+        _fail(str(exc), 1)
+    except Exception as exc:  # the system under test could not start (no index, bad model): one line
+        if exc.__class__.__module__.split(".")[0] in ("assistant", "vectorstore"):
+            _fail(f"{exc}", 1)
+        raise
+
+    summaries = {"qa": run.qa_summary(), "aids": run.aid_summary()}
+    outcomes = evaluate(thresholds, summaries)
+    if as_json:
+        click.echo(json.dumps(_as_json(run, summaries, outcomes, thresholds.split), ensure_ascii=False, indent=2))
+    else:
+        _print(run, summaries, outcomes, thresholds.split)
+    if report_path is not None:
+        from evals.report import write_report
+
+        write_report(report_path, run, outcomes, thresholds.split)
+        click.echo(f"report written to {report_path}", err=True)
+    bad = failed(outcomes)
+    if bad:
+        click.echo(f"evals: {len(bad)} threshold(s) failed on the {thresholds.split} split:", err=True)
+        for o in bad:
+            click.echo(f"  FAIL {o.describe()}", err=True)
+        sys.exit(1)
+
+
+def _run(settings: Any, qa_items: list[gold.QAItem], aid_items: list[gold.AidItem], corpus: gold.CorpusText,
+         split: str, k: int, no_baselines: bool, gold_files: list[str]) -> Any:
+    from assistant.service import Assistant
+    from evals import runner
+    from evals.baselines import AssistantRetriever, LangChainRecipe
+
+    assistant = Assistant.from_settings(settings)
+    systems = ["ours"] if no_baselines else ["ours", "langchain", "dense", "bm25"]
+    run = runner.EvalRun(k=k, split=split, systems=systems)
+    run.info = {"gold": ", ".join(gold_files), "index build": getattr(assistant.index, "build_id", "?"),
+                "embedding model": settings.embedding_model}
+    passages = [p.text for p in assistant.index.ordered]
+    unreachable = runner.unreachable(qa_items, passages)
+    if unreachable:
+        run.info["evidence in no indexed passage"] = ", ".join(unreachable)
+        click.echo(f"evals: warning: {len(unreachable)} question(s) whose evidence no indexed passage holds: "
+                   f"{', '.join(unreachable)}", err=True)
+    with ExitStack() as stack:
+        baselines: list[Any] = []
+        if not no_baselines:
+            from vectorstore.embeddings import get_embeddings
+
+            click.echo("evals: building the LangChain baseline…", err=True)
+            recipe = stack.enter_context(LangChainRecipe(
+                settings.corpus_dir, get_embeddings(settings.embedding_model, settings.embedding_backend)))
+            run.info["langchain baseline"] = f"{recipe.chunks} chunks of ≤ 1000 characters, overlap 200"
+            baselines = [recipe, AssistantRetriever(assistant, "dense", "dense"), AssistantRetriever(assistant, "bm25", "lexical")]
+        ours = AssistantRetriever(assistant, "ours", "hybrid")
+        with click.progressbar(length=len(qa_items) + len(aid_items), label="evaluating", file=sys.stderr) as bar:
+            run.questions = runner.run_questions(qa_items, corpus, assistant, ours, baselines, k, bar.update)
+            run.aids = runner.run_aids(aid_items, assistant, bar.update)
+    return run
+
+
+def _as_json(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: str) -> dict[str, Any]:
+    return {
+        "k": run.k,
+        "split": run.split,
+        "systems": run.systems,
+        "info": run.info,
+        "qa": summaries["qa"],
+        "aids": summaries["aids"],
+        "thresholds": {"split": split, "passed": not failed(outcomes), "checks": [o.as_dict() for o in outcomes]},
+        "questions": [dataclasses.asdict(q) for q in run.questions],
+        "aid_profiles": [{**dataclasses.asdict(a), "recall": a.recall} for a in run.aids],
+    }
+
+
+def _print(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: str) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    console = Console(highlight=False)
+
+    def show(t: tables.Table) -> None:
+        rt = RichTable(title=t.title, box=box.SIMPLE_HEAVY, caption=t.note or None)
+        for i, h in enumerate(t.headers):
+            rt.add_column(h, justify="left" if i == 0 else "right")
+        for row in t.rows:
+            rt.add_row(*row)
+        console.print(rt)
+
+    for s, summary in summaries["qa"].items():
+        show(tables.ours_table(s, summary, run.k))
+        if len(run.systems) > 1:
+            show(tables.baselines_table(s, summary, run.systems, run.k))
+    for s, summary in summaries["aids"].items():
+        show(tables.aids_table(s, summary))
+    console.print(f"Thresholds ({split} split):")
+    for o in outcomes:
+        style = {"pass": "green", "fail": "bold red", "skip": "dim"}[o.status]
+        console.print(f"  [{style}]{o.status.upper():4}[/{style}] {o.describe()}", markup=True)
+
+
+@cli.command("feedback-export")
+@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The web app's SQLite store (default: the one under DATA_DIR).")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the candidate lines here (default: stdout).")
+@click.pass_context
+def feedback_export(ctx: click.Context, db_path: Path | None, out_path: Path | None) -> None:
+    """Turn down-voted answers into candidate gold lines (``needs_review: true``, evidence to fill in)."""
+    from assistant.settings import get_settings
+    from evals.feedback import candidates, read_feedback
+
+    settings = get_settings()
+    db = db_path or default_feedback_db(settings)
+    known: set[str] = set()
+    gold_path = ctx.parent.params.get("gold_path") if ctx.parent else None
+    if gold_path is not None and Path(gold_path).is_file():
+        try:
+            known = {item.question for item in gold.load_qa(Path(gold_path))}
+        except GoldError as exc:
+            _fail(str(exc), 2)
+    try:
+        lines = candidates(read_feedback(db), known)
+    except FeedbackError as exc:
+        _fail(str(exc), 1)
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    if out_path is None:
+        click.echo(text, nl=False)
+    else:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text, encoding="utf-8")
+    click.echo(f"evals: {len(lines)} candidate line(s) from down-voted answers; fill in evidence and answer_facts, "
+               f"remove needs_review, then add them to the gold", err=True)
+
+
+def default_feedback_db(settings: Any) -> Path:
+    """Where the web app keeps its SQLite store (its own setting when it has one)."""
+    for name in ("feedback_db", "database_path", "db_path"):
+        value = getattr(settings, name, None)
+        if value:
+            return Path(value)
+    return Path(settings.data_dir) / "assistant.sqlite3"
+
+
+def main() -> None:
+    cli(prog_name="evals")
+
+
+if __name__ == "__main__":
+    main()

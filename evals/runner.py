@@ -1,0 +1,124 @@
+"""Run the gold sets through the assistant and the baselines, and reduce every response to measures.
+
+The assistant is passed in (anything with ``answer``, ``search`` and ``search_aids`` shaped like
+``assistant.service.Assistant``), so tests run the same code with a small fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.schemas import Turn
+from evals import metrics as m
+from evals.baselines import Retriever
+from evals.gold import AidItem, CorpusText, QAItem, slices_of
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class EvalRun:
+    k: int
+    split: str
+    systems: list[str]
+    questions: list[m.QuestionResult] = field(default_factory=list)
+    aids: list[m.AidResult] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)  # gold files, build id, baseline sizes…
+
+    def qa_summary(self) -> dict[str, dict[str, m.GroupSummary]]:
+        return m.summarize(self.questions, [*m.retrieval_metrics(self.k), *m.ANSWER_METRICS], self.systems)
+
+    def aid_summary(self) -> dict[str, dict[str, m.GroupSummary]]:
+        return m.summarize(self.aids, m.AID_METRICS, [m.OURS])
+
+
+def retrieve(retriever: Retriever, query: str, evidence: Sequence[str], k: int) -> m.Retrieved:
+    try:
+        got = retriever.retrieve(query, max(k, m.MRR_DEPTH))
+    except AssistantError as exc:
+        return m.Retrieved(rank=None, lengths=[], error=str(exc))
+    texts = [text for _, text in got]
+    return m.Retrieved(
+        rank=m.first_hit_rank(texts, evidence) if evidence else None,
+        lengths=[len(t) for t in texts[:k]],
+        top=[label for label, _ in got[:3]],
+    )
+
+
+def answer(assistant: Any, item: QAItem) -> m.Answered:
+    history = [Turn(role=t.role, content=t.content) for t in item.history]
+    try:
+        resp = assistant.answer(item.question, history=history, lang=None)
+    except AssistantError as exc:
+        # A question the assistant refuses to take (a clear error) is declined, and the error is shown.
+        return m.Answered(answer="", abstained=True, standalone=item.question, key_facts=0.0 if item.answer_facts else None,
+                          cited_evidence=False, language=None, dangling=0, error=str(exc))
+    cited = [t for c in resp.citations for t in (c.text, c.translation)]
+    return m.Answered(
+        answer=resp.answer,
+        abstained=bool(resp.abstained),
+        standalone=resp.standalone_question or item.question,
+        key_facts=None if not item.answer_facts else (0.0 if resp.abstained else m.key_fact_coverage(resp.answer, item.answer_facts)),
+        cited_evidence=not resp.abstained and m.cites_evidence(cited, item.evidence),
+        language=m.answer_language(resp.answer),
+        dangling=m.dangling_markers(resp.answer, [c.n for c in resp.citations]),
+    )
+
+
+def run_questions(
+    items: Sequence[QAItem],
+    corpus: CorpusText,
+    assistant: Any,
+    ours: Retriever,
+    baselines: Sequence[Retriever],
+    k: int,
+    progress: Progress | None = None,
+) -> list[m.QuestionResult]:
+    """Each question is answered, then searched: by ours and the assistant's own baselines with the
+    question the assistant actually searched (the rewritten one for a follow-up), by the LangChain
+    recipe with the question as asked (the plain recipe does not rewrite)."""
+    out = []
+    for item in items:
+        result = m.QuestionResult(item.id, item.question, item.language, item.split, slices_of(item, corpus), item.answerable)
+        result.answer = answer(assistant, item)
+        query = result.answer.standalone if item.history else item.question
+        for retriever in (ours, *baselines):
+            q = item.question if retriever.name == "langchain" else query
+            result.retrieval[retriever.name] = retrieve(retriever, q, item.evidence, k)
+        out.append(result)
+        if progress:
+            progress(1)
+    return out
+
+
+def _aid_id(card: Any) -> str:
+    return str(card["id"] if isinstance(card, dict) else card.id)
+
+
+def run_aids(items: Sequence[AidItem], assistant: Any, progress: Progress | None = None) -> list[m.AidResult]:
+    out = []
+    for item in items:
+        try:
+            resp = assistant.search_aids(item.profile, dict(item.filters), item.language)
+            cards = resp["aids"] if isinstance(resp, dict) else resp.aids
+            returned, error = [_aid_id(c) for c in cards], None
+        except AssistantError as exc:
+            returned, error = [], str(exc)
+        out.append(m.AidResult(item.id, item.profile, item.language, item.split, list(item.expected), returned, error))
+        if progress:
+            progress(1)
+    return out
+
+
+def unreachable(items: Sequence[QAItem], passage_texts: Sequence[str]) -> list[str]:
+    """Ids of answerable questions whose evidence no indexed passage holds (cut across a passage
+    boundary, or a document ingest skipped): no retriever of ours can get them right."""
+    folded = [m.fold(t) for t in passage_texts]
+    out = []
+    for item in items:
+        if item.answerable and not any(m.fold(e) in t for e in item.evidence for t in folded):
+            out.append(item.id)
+    return out

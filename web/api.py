@@ -1,0 +1,200 @@
+"""The JSON API: search, chat (whole or streamed), conversations, feedback, funding aids."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from assistant.errors import AssistantError
+from assistant.schemas import SearchResponse
+from web import chat, export
+from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
+from web.schemas import ChatRequest, FeedbackRequest, WebChatResponse
+from web.store import ID_PATTERN, Conversation
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+ConversationId = Annotated[str, Path(pattern=ID_PATTERN, description="32 hex characters")]
+AID_ID = r"^[a-z0-9][a-z0-9-]{0,99}$"
+# A facet value: one short line of text (values are exact, e.g. "video-games", "CNC").
+FacetValue = Annotated[str | None, Query(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Lang = Annotated[Literal["fr", "en", "ar"] | None, Query(description="language of the summaries and the profile")]
+
+
+@router.get("/healthz", tags=["meta"])
+def healthz(assistant: AssistantDep) -> dict[str, object]:
+    return {"status": "ok", "passages": assistant.count()}
+
+
+@router.get("/api/search", response_model=SearchResponse, tags=["search"])
+def search(assistant: AssistantDep, settings: SettingsDep,
+           q: Annotated[str, Query(min_length=1, max_length=10_000)],
+           k: Annotated[int, Query(ge=1)] = 10,
+           lang: Lang = None) -> SearchResponse:
+    if k > settings.max_k:
+        raise HTTPException(422, f"k must be between 1 and {settings.max_k}")
+    if len(q) > settings.max_message_chars:
+        raise HTTPException(422, f"q is too long (at most {settings.max_message_chars} characters)")
+    return assistant.search(q, k=k, lang=lang)
+
+
+# --- chat -----------------------------------------------------------------------------------------------
+
+
+def chat_turn(body: ChatRequest, store: StoreDep, owner: OwnerDep, settings: SettingsDep) -> chat.ChatTurn:
+    return chat.prepare(body, store, owner, settings)
+
+
+ChatTurnDep = Annotated[chat.ChatTurn, Depends(chat_turn)]
+
+
+@router.post("/api/chat", response_model=WebChatResponse, tags=["chat"],
+             responses={403: {"description": "conversation of another browser"},
+                        404: {"description": "unknown conversation"}})
+def chat_once(turn: ChatTurnDep, assistant: AssistantDep, store: StoreDep) -> WebChatResponse:
+    response = assistant.answer(turn.message, turn.history)
+    return chat.record(turn, response, store)
+
+
+class _Started:
+    """The assistant's stream with its first event already taken."""
+
+    def __init__(self, events: Iterator[tuple[str, object]], first: tuple[str, object]) -> None:
+        self.events = events
+        self.first: tuple[str, object] | None = first
+
+
+def started_stream(turn: ChatTurnDep, assistant: AssistantDep) -> _Started:
+    # The first step runs before the response starts, so a question the assistant refuses to search
+    # (InvalidQueryError) is a 422, as on /api/chat, rather than an `error` event after a 200.
+    events = assistant.stream(turn.message, turn.history)
+    return _Started(events, next(events))
+
+
+@router.post("/api/chat/stream", response_class=EventSourceResponse, tags=["chat"],
+             responses={200: {"description": "`token` events (JSON strings), then `citations` (the whole answer, "
+                                             "as /api/chat returns it), then `done`; `error` on failure"}})
+async def chat_stream(turn: ChatTurnDep, stream: Annotated[_Started, Depends(started_stream)],
+                      store: StoreDep) -> AsyncIterator[ServerSentEvent]:
+    def pull() -> tuple[str, object] | None:
+        if stream.first is not None:
+            item, stream.first = stream.first, None
+            return item
+        return next(stream.events, None)
+
+    try:
+        # When the browser goes away the response is cancelled at an await below: no further step of
+        # the assistant runs, and `finally` closes its generator.
+        while (item := await anyio.to_thread.run_sync(pull)) is not None:
+            kind, value = item
+            if kind == "token":
+                yield ServerSentEvent(event="token", data=value)
+            elif kind == "final":
+                answer = await anyio.to_thread.run_sync(chat.record, turn, value, store)
+                yield ServerSentEvent(event="citations", data=answer)
+        yield ServerSentEvent(event="done", data={})
+    except AssistantError as exc:
+        yield ServerSentEvent(event="error", data={"detail": str(exc)})
+    except Exception:
+        log.exception("streamed answer failed")
+        yield ServerSentEvent(event="error", data={"detail": "internal error"})
+    finally:
+        stream.events.close()
+
+
+# --- conversations --------------------------------------------------------------------------------------
+
+
+def _conversation(store: StoreDep, conversation_id: ConversationId) -> Conversation:
+    conversation = store.conversation(conversation_id)
+    if conversation is None:
+        raise HTTPException(404, "unknown conversation")
+    return conversation
+
+
+ConversationDep = Annotated[Conversation, Depends(_conversation)]
+
+
+@router.get("/api/conversations", tags=["conversations"])
+def list_conversations(store: StoreDep, owner: OwnerDep) -> dict[str, list[dict]]:
+    """This browser's conversations (scoped by its cookie), most recent first."""
+    return {"conversations": [
+        {"id": c.id, "title": c.title, "created": c.created, "url": f"/c/{c.id}"} for c in store.conversations(owner)
+    ]}
+
+
+@router.get("/api/conversations/{conversation_id}", tags=["conversations"])
+def get_conversation(conversation: ConversationDep, owner: OwnerDep) -> dict:
+    return export.conversation_json(conversation, owned=conversation.owner == owner)
+
+
+@router.get("/api/conversations/{conversation_id}/export.md", response_class=PlainTextResponse,
+            tags=["conversations"])
+def export_conversation(conversation: ConversationDep, assistant: AssistantDep) -> Response:
+    return Response(
+        export.conversation_markdown(conversation, assistant),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="conversation-{conversation.id[:8]}.md"'},
+    )
+
+
+@router.post("/api/feedback", tags=["feedback"], status_code=201)
+def feedback(body: FeedbackRequest, store: StoreDep, owner: OwnerDep) -> dict[str, str]:
+    save_feedback(store, owner, body)
+    return {"status": "recorded", "message_id": body.message_id}
+
+
+def save_feedback(store: StoreDep, owner: str, body: FeedbackRequest) -> None:
+    message = store.message(body.message_id)
+    if message is None or message.role != "assistant":
+        raise HTTPException(404, "unknown answer")
+    if store.owner_of_message(body.message_id) != owner:
+        raise HTTPException(403, "only the browser that asked may rate this answer")
+    store.add_feedback(body.message_id, body.vote, list(dict.fromkeys(body.reasons)), body.comment)
+
+
+# --- funding aids ---------------------------------------------------------------------------------------
+
+
+def aid_filters(sector: FacetValue = None, beneficiary: FacetValue = None, kind: FacetValue = None,
+                operator: FacetValue = None, stage: FacetValue = None) -> dict[str, str]:
+    """Exact facet values; several combine (an aid must carry all of them)."""
+    given = {"sector": sector, "beneficiary": beneficiary, "kind": kind, "operator": operator, "stage": stage}
+    return {facet: value for facet, value in given.items() if value is not None}
+
+
+AidFilters = Annotated[dict[str, str], Depends(aid_filters)]
+Profile = Annotated[str | None, Query(max_length=10_000, description="free-text profile, in FR/EN/AR")]
+
+
+def find_aids(assistant: AssistantDep, settings: SettingsDep, filters: AidFilters, q: Profile = None,
+              lang: Lang = None) -> dict:
+    if q is not None and len(q) > settings.max_message_chars:
+        raise HTTPException(422, f"q is too long (at most {settings.max_message_chars} characters)")
+    return assistant.search_aids(q if q and q.strip() else None, filters, lang)
+
+
+AidsDep = Annotated[dict, Depends(find_aids)]
+
+
+@router.get("/api/aids", tags=["aids"])
+def list_aids(found: AidsDep) -> dict:
+    return found
+
+
+@router.get("/api/aids.csv", tags=["aids"], response_class=PlainTextResponse)
+def aids_csv(found: AidsDep, lang: Lang = None) -> Response:
+    return Response(export.aids_csv(found["aids"], lang or "fr"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="aids.csv"'})
+
+
+@router.get("/api/aids/{aid_id}", tags=["aids"])
+def get_aid(assistant: AssistantDep, aid_id: Annotated[str, Path(pattern=AID_ID)]) -> dict:
+    return assistant.aid(aid_id)

@@ -1,0 +1,105 @@
+"""The application factory: wires settings, the assistant and the conversation store into FastAPI.
+
+Nothing happens at import time. ``create_app`` receives its dependencies (tests pass their own); what
+it is not given it builds on startup, from the settings.
+
+Errors are translated in one place: JSON ``{"detail": ...}`` for the API (``/api/...``, ``/healthz``),
+a small HTML page for the browser pages. A bad request is always a 4xx, never a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from assistant.errors import AssistantError, InvalidQueryError, NotFoundError
+from assistant.service import Assistant
+from assistant.settings import Settings, get_settings
+from web import api, pages
+from web.middleware import BodyLimit, OwnerCookie, RateLimit, SecurityHeaders
+from web.store import Store
+from web.templating import render
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None,
+               store: Store | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opening the index loads the embedding model: seconds, so in a worker thread, once.
+        app.state.assistant = assistant or await anyio.to_thread.run_sync(Assistant.from_settings, settings)
+        app.state.store = store or Store.in_data_dir(settings.data_dir)
+        yield
+
+    app = FastAPI(
+        title="Culture & digital assistant",
+        description="Cited answers about French and European cultural-policy documents.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(AssistantError, _assistant_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _server_error)
+
+    # Outermost last: headers on every response, then the owner cookie, the size limit, the rate limit.
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(OwnerCookie)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/healthz" or path.startswith("/docs") or path == "/openapi.json"
+
+
+def error_response(request: Request, status: int, detail: object, headers: dict[str, str] | None = None) -> Response:
+    if is_api(request):
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    key = "not_found" if status == 404 else "server_error" if status >= 500 else "bad_request"
+    message = detail if isinstance(detail, str) else ""
+    response = render(request, "error.html", {"status": status, "title_key": key, "message": message},
+                      status_code=status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    return error_response(request, exc.status_code, exc.detail, exc.headers)  # type: ignore[arg-type]
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    # Keep where and why; drop the echoed input, which can be long and is the client's own anyway.
+    errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()]
+    return error_response(request, 422, jsonable_encoder(errors))
+
+
+async def _assistant_error(request: Request, exc: AssistantError) -> Response:
+    status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidQueryError) else 400
+    return error_response(request, status, str(exc))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal error")

@@ -1,0 +1,35 @@
+"""What routes receive: the settings, the assistant and the store built by ``create_app``, and the
+browser's owner token (the cookie that scopes its list of conversations)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from assistant.service import Assistant
+from assistant.settings import Settings
+from web.store import Store
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_assistant(request: Request) -> Assistant:
+    return request.app.state.assistant
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_owner(request: Request) -> str:
+    # Set for every request by middleware.OwnerCookie (a new token when the browser has none).
+    return request.state.owner
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+StoreDep = Annotated[Store, Depends(get_store)]
+OwnerDep = Annotated[str, Depends(get_owner)]

@@ -1,0 +1,105 @@
+"""Jinja2 with autoescape always on, the filters that turn answers into safe markup, and page rendering.
+
+Text from questions, answers and passages only ever reaches a page through ``escape``: the filters
+build markup around escaped text and never let a string through as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from web import i18n
+
+TEMPLATES = Path(__file__).with_name("templates")
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _citation_link(n: int, passage_id: str, lang: str) -> Markup:
+    return Markup(
+        '<a class="cite" href="/passages/{pid}" data-citation="{n}" data-passage-id="{pid}" '
+        'hx-get="/passages/{pid}?tr={lang}" hx-target="#passage-body" hx-swap="innerHTML">[{n}]</a>'
+    ).format(pid=passage_id, n=n, lang=lang)
+
+
+def _inline(text: str, citations: dict[int, str], lang: str) -> Markup:
+    out: list[Markup | str] = []
+    last = 0
+    for m in _MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in citations:
+            continue
+        out.append(escape(text[last : m.start()]))
+        out.append(_citation_link(n, citations[n], lang))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def answer_html(text: str, citations: dict[int, str], lang: str) -> Markup:
+    """Paragraphs and ``- `` lists of an answer, with each known ``[n]`` marker as a citation link."""
+    blocks: list[Markup] = []
+    items: list[Markup] = []
+    for line in text.splitlines():
+        if line.startswith("- "):
+            items.append(Markup("<li>{}</li>").format(_inline(line[2:], citations, lang)))
+            continue
+        if items:
+            blocks.append(Markup("<ul>{}</ul>").format(Markup("").join(items)))
+            items = []
+        if line.strip():
+            blocks.append(Markup("<p>{}</p>").format(_inline(line, citations, lang)))
+    if items:
+        blocks.append(Markup("<ul>{}</ul>").format(Markup("").join(items)))
+    return Markup("").join(blocks)
+
+
+env.filters["answer_html"] = answer_html
+env.globals["dir_of"] = i18n.direction
+env.globals["LANG_NAMES"] = i18n.NAMES
+env.globals["LANGS"] = i18n.LANGS
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           fragment: bool = False) -> HTMLResponse:
+    """A page (or, with ``fragment``, a partial) in the request's interface language."""
+    lang, chosen = i18n.choose(request)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "dir": i18n.direction(lang),
+        "ui": i18n.Translator(lang),
+        "lang_url": lambda code: _relative(request, lang=code),
+        **(context or {}),
+    }
+    response = HTMLResponse(env.get_template(name).render(ctx), status_code=status_code)
+    if chosen:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    # Pages and htmx fragments share URLs: caches must keep them apart.
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
+    if not fragment:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _relative(request: Request, **params: str) -> str:
+    url = request.url.include_query_params(**params)
+    return f"{url.path}?{url.query}"
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
