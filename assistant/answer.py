@@ -8,14 +8,13 @@ Everything it compares was computed at ingest (sentence vectors, keyed by conten
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.retrieval import Hit, Query
-from vectorstore.index import Index
+from assistant.retrieval import SENTENCE_COS_WEIGHT, Hit, Query
+from assistant.sentences import SentenceBank, SentenceInfo, overlap
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
@@ -44,13 +43,6 @@ def is_list_question(text: str) -> bool:
 
 
 @dataclass
-class SentenceInfo:
-    text: str
-    tokens: frozenset[str]
-    vector: np.ndarray | None
-
-
-@dataclass
 class Chosen:
     passage: Passage
     lang: str  # language of the sentence (the asker's, or the original's when no translation exists)
@@ -60,50 +52,10 @@ class Chosen:
     rank: int
 
 
-class SentenceBank:
-    """Sentences of every passage in every language, with tokens and vectors, and idf per language."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self._cache: dict[tuple[str, str], list[SentenceInfo]] = {}
-        self.idf: dict[str, dict[str, float]] = {}
-        df: dict[str, dict[str, int]] = {}
-        counts: dict[str, int] = {}
-        for p in index.ordered:
-            for lang in [p.language, *p.translations]:
-                infos = self.sentences(p, lang)
-                for s in infos:
-                    counts[lang] = counts.get(lang, 0) + 1
-                    bucket = df.setdefault(lang, {})
-                    for t in s.tokens:
-                        bucket[t] = bucket.get(t, 0) + 1
-        for lang, bucket in df.items():
-            n = counts[lang]
-            self.idf[lang] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in bucket.items()}
-
-    def sentences(self, p: Passage, lang: str) -> list[SentenceInfo]:
-        key = (p.passage_id, lang)
-        if key not in self._cache:
-            self._cache[key] = [
-                SentenceInfo(s, frozenset(tokenize(s, lang)), self.index.vector(s)) for s in p.sentences_in(lang)
-            ]
-        return self._cache[key]
-
-    def weight(self, lang: str, token: str) -> float:
-        return self.idf.get(lang, {}).get(token, 3.0)
-
-
-def overlap(bank: SentenceBank, lang: str, query_tokens: set[str], tokens: frozenset[str]) -> float:
-    if not query_tokens:
-        return 0.0
-    total = sum(bank.weight(lang, t) for t in query_tokens)
-    return sum(bank.weight(lang, t) for t in query_tokens & tokens) / total if total else 0.0
-
-
 def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4) -> list[Chosen]:
     """Score the sentences of the top passages and pick the best, without redundancy."""
     qtokens = set(q.tokens)
-    cos_weight = {"en": 0.5, "fr": 0.4, "ar": 0.15}.get(q.lang, 0.3)
+    cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
     candidates: list[Chosen] = []
     for rank, hit in enumerate(hits):
         p = bank.index.passages[hit.passage_id]

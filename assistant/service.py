@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.aids import AidCatalogue
-from assistant.answer import LEAD_IN, LEAD_IN_LIST, SentenceBank, choose_sentences, is_list_question, support
+from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
+from assistant.sentences import SentenceBank
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
 from assistant.glossary import Glossary
@@ -67,11 +68,11 @@ class Assistant:
         self.settings = settings
         self.embeddings = get_embeddings(settings.embedding_model, settings.embedding_backend)
         self.glossary = Glossary(index.extra("glossary", []))  # type: ignore[arg-type]
-        self.searcher = HybridSearcher(index, self.embeddings, self.glossary)
         self.bank = SentenceBank(index)
+        self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank)
         self.aids = AidCatalogue(index.extra("aids", []))  # type: ignore[arg-type]
         self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
-        self.abstention = json.loads(ABSTENTION_FILE.read_text()) if ABSTENTION_FILE.is_file() else {}
+        self.abstention = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
         self.llm = None
         if settings.llm_enabled:
             from assistant.llm import LLMAnswerer
@@ -177,13 +178,14 @@ class Assistant:
 
     def support_features(self, q: Query, hits) -> tuple[float, float]:
         own = set(q.content_tokens)
-        found: set[str] = set()
+        total = sum(self.bank.weight(q.lang, t) for t in own)
+        coverage = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             lang = q.lang if (q.lang == p.language or q.lang in p.translations) else p.language
-            found |= set(tokenize(self.index.entry_texts.get(f"{p.passage_id}:{lang}", p.text), q.lang))
-        coverage = sum(self.bank.weight(q.lang, t) for t in own & found) / max(
-            sum(self.bank.weight(q.lang, t) for t in own), 1e-9) if own else 0.0
+            found = set(tokenize(self.index.entry_texts.get(f"{p.passage_id}:{lang}", p.text), q.lang))
+            if total:
+                coverage = max(coverage, sum(self.bank.weight(q.lang, t) for t in own & found) / total)
         dense = max((h.dense_sim for h in hits[:3]), default=0.0)
         return round(coverage, 4), round(dense, 4)
 

@@ -33,7 +33,7 @@ from vectorstore.embeddings import SentenceEmbeddings
 from vectorstore.errors import IndexMissingError
 from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Passage
-from vectorstore.text import LANGUAGES, content_hash
+from vectorstore.text import LANGUAGES, content_hash, tokenizer_signature
 
 SCHEMA_VERSION = 1
 
@@ -70,7 +70,8 @@ def entries_for(passages: list[Passage]) -> list[Entry]:
 
 def fingerprint(passages: list[Passage], extras: dict[str, object], model: str) -> str:
     payload = json.dumps(
-        {"v": SCHEMA_VERSION, "model": model, "passages": [p.model_dump() for p in passages], "extras": extras},
+        {"v": SCHEMA_VERSION, "model": model, "tokenizer": tokenizer_signature(),
+         "passages": [p.model_dump() for p in passages], "extras": extras},
         sort_keys=True,
         ensure_ascii=False,
     )

@@ -100,20 +100,30 @@ STOPWORDS: dict[str, frozenset[str]] = {
         "leurs y ne pas plus moins tres bien comme mais donc ni car quel quelle quels quelles "
         "est-ce c qu s n j m t etre avoir fait faire peut peuvent entre aussi tout tous toute toutes "
         "autre autres meme sous vers chez lors quand comment combien pourquoi existe-t-il il-y "
-        "y-a-t-il ya existe existent".split()
+        "y-a-t-il ya existe existent veut veux veulent voudrais doit dois doivent faut peux pouvez "
+        "peut-on sais savoir dire connaitre trouver quoi cela ca ceci celui celle ceux celles "
+        "ici la-bas alors encore deja toujours aujourd hui".split()
     ),
     "en": frozenset(
         "the a an and or of to in on for by with without is are was were be been being it its this "
         "that these those which who whom what when where why how do does did can could should would "
         "there their they them he she we you i my our your as at from into about than then so not no "
-        "any some all also more most such has have had will shall may might must tell me please".split()
+        "any some all also more most such has have had will shall may might must tell me please "
+        "up out come comes get gets got go goes look looking want wants need needs know find give "
+        "here there still yet already just only very really".split()
     ),
     "ar": frozenset(
         "في من على الى إلى عن مع هذا هذه ذلك تلك التي الذي الذين ما ماذا هل او أو ثم كان كانت يكون "
         "هو هي هم نحن انا أنا انت كيف متى اين أين لماذا كم و ب ل قد لا لم لن ان أن إن كل بعض عند "
-        "هناك يوجد توجد".split()
+        "هناك يوجد توجد ماهي ماهو وما وهل ومن ومتى وكيف وكم لي لنا عن اي أي أيّ".split()
     ),
 }
+
+
+def _normalised_stopwords() -> None:
+    # Stopwords are compared after normalisation (accents folded, Arabic letter variants unified).
+    for lang, words in list(STOPWORDS.items()):
+        STOPWORDS[lang] = frozenset(fold(normalize_arabic(w)) for w in words) | words
 
 
 def normalize_arabic(text: str) -> str:
@@ -147,6 +157,9 @@ def normalize_for_index(text: str, language: str) -> str:
     return fold(text)
 
 
+_normalised_stopwords()
+
+
 def tokenize(text: str, language: str, *, keep_stopwords: bool = False) -> list[str]:
     """Stemmed lexical tokens of ``text`` for the given language.
 
@@ -168,3 +181,10 @@ def tokenize(text: str, language: str, *, keep_stopwords: bool = False) -> list[
         else:
             out.append(_stemmer(latin_lang).stemWord(word))
     return out
+
+
+def tokenizer_signature() -> str:
+    """Changes whenever tokenising would: part of the index fingerprint, so a new stopword or
+    normalisation rule rebuilds the lexical index at the next ingest."""
+    payload = "|".join(f"{lang}:{' '.join(sorted(words))}" for lang, words in sorted(STOPWORDS.items()))
+    return content_hash(payload, "|".join(_AR_PREFIXES), _ELISION.pattern, _WORD.pattern)

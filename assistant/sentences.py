@@ -1,0 +1,66 @@
+"""Sentences of every passage in every language, with their tokens, vectors and idf weights.
+
+Built once at start-up from what ingest stored (sentence vectors are keyed by content in the index),
+and shared by the reranker and the answerer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vectorstore.index import Index
+from vectorstore.models import Passage
+from vectorstore.text import tokenize
+
+
+@dataclass
+class SentenceInfo:
+    text: str
+    tokens: frozenset[str]
+    vector: np.ndarray | None
+
+
+class SentenceBank:
+    """Sentences of every passage in every language, with tokens and vectors, and idf per language."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self._cache: dict[tuple[str, str], list[SentenceInfo]] = {}
+        self.idf: dict[str, dict[str, float]] = {}
+        self.unseen: dict[str, float] = {}
+        df: dict[str, dict[str, int]] = {}
+        counts: dict[str, int] = {}
+        for p in index.ordered:
+            for lang in [p.language, *p.translations]:
+                infos = self.sentences(p, lang)
+                for s in infos:
+                    counts[lang] = counts.get(lang, 0) + 1
+                    bucket = df.setdefault(lang, {})
+                    for t in s.tokens:
+                        bucket[t] = bucket.get(t, 0) + 1
+        for lang, bucket in df.items():
+            n = counts[lang]
+            self.idf[lang] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in bucket.items()}
+            # A word the corpus never uses is the most telling word of a question: it weighs the most.
+            self.unseen[lang] = math.log(1 + (n + 0.5) / 0.5)
+
+    def sentences(self, p: Passage, lang: str) -> list[SentenceInfo]:
+        key = (p.passage_id, lang)
+        if key not in self._cache:
+            self._cache[key] = [
+                SentenceInfo(s, frozenset(tokenize(s, lang)), self.index.vector(s)) for s in p.sentences_in(lang)
+            ]
+        return self._cache[key]
+
+    def weight(self, lang: str, token: str) -> float:
+        return self.idf.get(lang, {}).get(token, self.unseen.get(lang, 8.0))
+
+
+def overlap(bank: SentenceBank, lang: str, query_tokens: set[str], tokens: frozenset[str]) -> float:
+    if not query_tokens:
+        return 0.0
+    total = sum(bank.weight(lang, t) for t in query_tokens)
+    return sum(bank.weight(lang, t) for t in query_tokens & tokens) / total if total else 0.0
