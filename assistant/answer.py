@@ -38,6 +38,11 @@ _LIST_QUESTION = re.compile(
 )
 
 
+LIST_RATIO = 0.55  # a list item must score at least this share of the best sentence
+SAME_PASSAGE_RATIO = 0.4  # another sentence of the best passage joins from this share
+OTHER_PASSAGE_RATIO = 0.65  # a sentence of another passage joins only when nearly as good
+
+
 def is_list_question(text: str) -> bool:
     return bool(_LIST_QUESTION.search(text))
 
@@ -72,19 +77,34 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     if not candidates:
         return []
     candidates.sort(key=lambda c: -c.score)
-    best = candidates[0].score
+    best = candidates[0]
     chosen: list[Chosen] = []
-    per_passage: dict[str, int] = {}
-    limit = 5 if as_list else max_sentences
-    for c in candidates:
-        if len(chosen) >= limit or c.score < 0.55 * best:
-            break
-        if per_passage.get(c.passage.passage_id, 0) >= (1 if as_list else 2):
-            continue
-        if any(_redundant(c.sentence, o.sentence) for o in chosen):
-            continue
-        chosen.append(c)
-        per_passage[c.passage.passage_id] = per_passage.get(c.passage.passage_id, 0) + 1
+
+    def take(c: Chosen) -> None:
+        if c not in chosen and not any(_redundant(c.sentence, o.sentence) for o in chosen):
+            chosen.append(c)
+
+    if as_list:
+        # One sentence per passage: the best of each passage that answers nearly as well as the best.
+        seen: set[str] = set()
+        for c in candidates:
+            if len(chosen) >= 5 or c.score < LIST_RATIO * best.score:
+                break
+            if c.passage.passage_id not in seen:
+                seen.add(c.passage.passage_id)
+                take(c)
+    else:
+        # The best passage speaks first and in full when short: its best sentence, the one after it
+        # (a definition is often followed by its figures or purpose) and any other strong sentence.
+        own = [c for c in candidates if c.passage.passage_id == best.passage.passage_id]
+        for c in sorted(own, key=lambda c: c.position):
+            if c is best or c.position == best.position + 1 or c.score >= SAME_PASSAGE_RATIO * best.score:
+                if len(chosen) < 3:
+                    take(c)
+        for c in candidates:
+            if len(chosen) >= max_sentences or c.score < OTHER_PASSAGE_RATIO * best.score:
+                break
+            take(c)
     # Read in the order of the passages, then of the sentences inside each.
     chosen.sort(key=lambda c: (c.rank, c.position))
     return chosen
