@@ -151,11 +151,25 @@ class Assistant:
             yield "final", response
             return
         response = None
+        streamed = False
         if self.llm is not None:
-            response = yield from self.llm.stream(self, q, question, hits, tokens)
+            def llm_tokens():
+                nonlocal streamed
+                result = yield from self.llm.stream(self, q, question, hits, tokens)
+                return result
+
+            gen = llm_tokens()
+            try:
+                while True:
+                    event = next(gen)
+                    streamed = True
+                    yield event
+            except StopIteration as stop:
+                response = stop.value
         if response is None:
             response = self._extractive(q, question, hits, message)
-            if tokens:
+            # After a failed LLM stream the final event alone replaces what was shown.
+            if tokens and not streamed:
                 yield from (("token", t) for t in _chunks(response.answer))
         if _FUNDING.search(question):
             ranked = [(h.passage_id, h.score, h.matched_via) for h in pool]
@@ -246,8 +260,11 @@ class Assistant:
         return p
 
     def section_passages(self, passage_id: str) -> list[Passage]:
+        """The passage's section with everything under it (a heading opens its whole subtree)."""
         p = self.passage(passage_id)
-        return [o for o in self.index.ordered if o.document == p.document and o.section == p.section]
+        prefix = f"{p.section} › "
+        return [o for o in self.index.ordered
+                if o.document == p.document and (o.section == p.section or o.section.startswith(prefix))]
 
     def document_info(self, doc_id: str) -> dict:
         if doc_id not in self.documents:

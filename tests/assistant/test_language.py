@@ -1,0 +1,42 @@
+import pytest
+
+from assistant.followup import needs_context, standalone
+from assistant.glossary import Glossary
+from assistant.language import detect_language
+from assistant.schemas import Turn
+from ingest.glossary import load_glossary
+from tests.conftest import CORPUS
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Qu'est-ce que le Festival Novembre Numérique ?", "fr"),
+    ("Novembre Numérique ?", "fr"),
+    ("Which grants exist for video games?", "en"),
+    ("Who funds it?", "en"),
+    ("ما هو مهرجان نوفمبر الرقمي؟", "ar"),
+    ("هل يدعم CNC ألعاب الفيديو؟", "ar"),
+])
+def test_language_detection(text, lang):
+    assert detect_language(text) == lang
+    assert detect_language(text) == detect_language(text)  # deterministic
+
+
+def test_ambiguous_short_questions_fall_back_to_the_default():
+    assert detect_language("CNC ?", default="en") == "en"
+    assert detect_language("CNC ?", default="fr") == "fr"
+
+
+def test_glossary_matches_stems_and_acronyms_but_not_common_words():
+    g = Glossary(load_glossary(CORPUS / "glossary.yaml"))
+    assert "jeu vidéo" in g.expand("Which grants exist for video games?", "en", target="fr")
+    assert any("Centre national du cinéma" in t for t in g.expand("Les aides du CNC", "fr"))
+    assert g.expand("what if we go there", "en") == []
+
+
+def test_standalone_questions():
+    history = [Turn(role="user", content="Quelles aides pour le cinéma ?"), Turn(role="assistant", content="…")]
+    assert needs_context("Et pour la musique ?", "fr")
+    assert not needs_context("Quelles aides existent pour numériser une revue imprimée ?", "fr")
+    question, context = standalone("Et pour la musique ?", history, "fr")
+    assert "cinéma" in question and context == "Quelles aides pour le cinéma ?"
+    assert standalone("Et pour la musique ?", [], "fr") == ("Et pour la musique ?", "")

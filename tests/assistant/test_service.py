@@ -1,0 +1,124 @@
+"""The assistant over the real index: cited answers, languages, follow-ups, refusals, aids."""
+
+import re
+
+import pytest
+
+from assistant.errors import InvalidQueryError, NotFoundError
+from assistant.schemas import Turn
+
+
+def _cited_texts(res):
+    return [c.text for c in res.citations]
+
+
+def test_novembre_numerique_is_answered_from_the_passage_that_describes_it(assistant):
+    res = assistant.answer("Qu'est-ce que le Festival Novembre Numérique ?")
+    assert not res.abstained and res.language == "fr" and res.answerer == "extractive"
+    assert "Novembre Numérique" in res.citations[0].text
+    assert "Institut français" in res.answer
+
+
+def test_every_marker_points_to_a_citation_and_every_sentence_is_cited_and_supported(assistant):
+    for q in ["Quelles aides existent pour numériser une revue ?", "What is Digital Lab Africa?",
+              "ما هو مهرجان نوفمبر الرقمي؟"]:
+        res = assistant.answer(q)
+        numbers = {c.n for c in res.citations}
+        assert {int(n) for n in re.findall(r"\[(\d+)\]", res.answer)} == numbers
+        assert res.sentences and all(s.citations and s.support >= 0.5 for s in res.sentences)
+        for s in res.sentences:
+            assert s.text in res.answer
+
+
+def test_english_question_on_the_french_roadmap_is_answered_in_english_with_the_original_kept(assistant):
+    res = assistant.answer("Which programme of the Ministry of Culture supports artistic residencies with digital technology in live performance?")
+    assert res.language == "en" and not res.abstained
+    top = res.citations[0]
+    assert top.document == "roadmap" and "Chimères" in top.text
+    assert top.translation_lang == "en" and top.translation and "Chimères" in top.translation
+    assert "Chimères" in res.answer and "programme" in res.answer.lower()
+
+
+def test_arabic_question_gets_an_arabic_answer_citing_the_french_passage(assistant):
+    res = assistant.answer("ما هو مهرجان نوفمبر الرقمي؟")
+    assert res.language == "ar" and not res.abstained
+    assert re.search("[\u0600-\u06ff]", res.answer)
+    assert "Novembre Numérique" in res.citations[0].text and res.citations[0].translation_lang == "ar"
+
+
+def test_off_topic_questions_are_declined_in_the_askers_language_with_suggestions(assistant):
+    for q, lang in [("Quel temps fera-t-il à Marseille demain ?", "fr"), ("Who won the 2018 FIFA World Cup?", "en"),
+                    ("كيف أحضّر طبق الكسكس بالخضار؟", "ar")]:
+        res = assistant.answer(q)
+        assert res.abstained and res.language == lang and not res.citations
+        assert res.suggestions and all(s.url.startswith("/passages/") for s in res.suggestions)
+
+
+def test_greetings_get_a_description_not_a_refusal(assistant):
+    for q in ["Bonjour", "what can you do?", "مرحبا"]:
+        res = assistant.answer(q)
+        assert not res.abstained and res.answerer == "none" and len(res.answer) > 80
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "123 ?!", "le la les de ?", "x" * 3000])
+def test_unsearchable_questions_are_clear_errors(assistant, bad):
+    with pytest.raises(InvalidQueryError):
+        assistant.answer(bad)
+
+
+def test_follow_up_is_rewritten_from_the_previous_question(assistant):
+    history = [Turn(role="user", content="Quelles aides du CNC existent pour la création numérique ?"),
+               Turn(role="assistant", content="Le Fonds d'aide aux expériences numériques [1]")]
+    res = assistant.answer("Et pour la musique ?", history)
+    assert res.standalone_question != "Et pour la musique ?"
+    assert "CNC" in res.standalone_question
+    assert any("CNM" in t or "musique" in t for t in _cited_texts(res))
+
+
+def test_follow_up_with_a_pronoun_in_english(assistant):
+    history = [Turn(role="user", content="What is the Digital Lab Africa?"),
+               Turn(role="assistant", content="A support programme for digital content production in Africa.")]
+    res = assistant.answer("Who created it?", history)
+    assert "Digital Lab Africa" in res.standalone_question
+    assert any("Digital Lab Africa" in t for t in _cited_texts(res))
+    assert "Institut" in res.answer
+
+
+def test_a_question_for_several_things_gets_a_list(assistant):
+    res = assistant.answer("Quelles aides existent pour les entreprises culturelles qui se modernisent ?")
+    assert res.answer.count("\n- ") >= 2
+
+
+def test_funding_questions_carry_aid_cards(assistant):
+    res = assistant.answer("Quelle aide pour numériser une revue imprimée ?")
+    assert res.aids and res.aids[0]["operator"] == "CNL"
+
+
+def test_search_reports_language_and_how_each_result_matched(assistant):
+    res = assistant.search("grants for video game companies", k=5)
+    assert res.lang == "en"
+    assert any(via.startswith("translation:en") for r in res.results for via in r.matched_via)
+    assert all(r.url == f"/passages/{r.passage_id}" for r in res.results)
+    fr = assistant.search("aides pour le jeu vidéo", k=5)
+    assert fr.lang == "fr" and any("original" in r.matched_via for r in fr.results)
+
+
+def test_search_bounds_k(assistant):
+    with pytest.raises(InvalidQueryError):
+        assistant.search("CNC", k=0)
+    with pytest.raises(InvalidQueryError):
+        assistant.search("CNC", k=10_000)
+
+
+def test_unknown_passage_is_not_found(assistant):
+    with pytest.raises(NotFoundError):
+        assistant.passage("0" * 16)
+
+
+def test_section_passages_and_table_of_contents(assistant):
+    toc = assistant.toc()
+    assert [a["title"][:3] for a in toc] == ["I. ", "II.", "III"]
+    assert all(a["children"] for a in toc)
+    pid = toc[0]["children"][0]["passage_id"]
+    same = assistant.section_passages(pid)
+    assert same[0].passage_id == pid and len(same) > 1
