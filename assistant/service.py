@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Generator, Iterator
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
@@ -21,7 +21,7 @@ from assistant.settings import Settings
 from vectorstore.embeddings import get_embeddings
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text, fold, tokenize
+from vectorstore.text import clean_text
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -128,7 +128,7 @@ class Assistant:
         return final
 
     def stream(self, message: str, history: list[Turn] | None = None, lang: str | None = None,
-               tokens: bool = True) -> Iterator[tuple[str, object]]:
+               tokens: bool = True) -> Generator[tuple[str, object], None, None]:
         """("token", text) chunks as the answer is written, then ("final", ChatResponse)."""
         history = history or []
         message = self._validate(message)
@@ -197,7 +197,7 @@ class Assistant:
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             lang = q.lang if (q.lang == p.language or q.lang in p.translations) else p.language
-            found = set(tokenize(self.index.entry_texts.get(f"{p.passage_id}:{lang}", p.text), q.lang))
+            found = self.bank.entry_tokens(p, lang) if lang == q.lang else frozenset()
             if total:
                 coverage = max(coverage, sum(self.bank.weight(q.lang, t) for t in own & found) / total)
         dense = max((h.dense_sim for h in hits[:3]), default=0.0)
@@ -224,7 +224,7 @@ class Assistant:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         for c in chosen:
-            score = support(self.bank, c.sentence.text, c.sentence.vector, c.passage, c.lang)
+            score = support(self.bank, c.sentence.text, c.sentence.vector, c.passage, c.lang, c.sentence.tokens)
             if score < 0.5:
                 continue
             pid = c.passage.passage_id
@@ -260,11 +260,12 @@ class Assistant:
         return p
 
     def section_passages(self, passage_id: str) -> list[Passage]:
-        """The passage's section with everything under it (a heading opens its whole subtree)."""
+        """The passages of the passage's section; for a heading, everything under it."""
         p = self.passage(passage_id)
         prefix = f"{p.section} › "
-        return [o for o in self.index.ordered
-                if o.document == p.document and (o.section == p.section or o.section.startswith(prefix))]
+        subtree = p.kind == "heading" and bool(p.section)
+        return [o for o in self.index.ordered if o.document == p.document and
+                (o.section == p.section or (subtree and o.section.startswith(prefix)))]
 
     def document_info(self, doc_id: str) -> dict:
         if doc_id not in self.documents:
@@ -310,6 +311,3 @@ def _chunks(text: str, size: int = 3) -> Iterator[str]:
     for i in range(0, len(words), size):
         yield "".join(words[i : i + size])
 
-
-def folded_contains(haystack: str, needle: str) -> bool:
-    return fold(needle) in fold(haystack)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Literal
+from collections.abc import AsyncIterator, Generator, Iterator
+from typing import Annotated, Any, Literal, cast
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -12,14 +12,33 @@ from fastapi.responses import PlainTextResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from assistant.errors import AssistantError
-from assistant.schemas import SearchResponse
+from assistant.schemas import ChatResponse, SearchResponse
 from web import chat, export
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
-from web.schemas import ChatRequest, FeedbackRequest, WebChatResponse
+from web.schemas import ChatRequest, FeedbackRequest, Problem, WebChatResponse
 from web.store import ID_PATTERN, Conversation
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+
+
+def problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+router = APIRouter(responses={
+    400: problem("malformed body"), 413: problem("request body too large"), 422: problem("invalid request"), 429: problem("rate limit reached"),
+})
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: problem("unknown conversation")}
+FOREIGN: Responses = {403: problem("a conversation of another browser")}
+
+
+class MarkdownResponse(PlainTextResponse):
+    media_type = "text/markdown"
+
+
+class CSVResponse(PlainTextResponse):
+    media_type = "text/csv"
 
 ConversationId = Annotated[str, Path(pattern=ID_PATTERN, description="32 hex characters")]
 AID_ID = r"^[a-z0-9][a-z0-9-]{0,99}$"
@@ -55,9 +74,7 @@ def chat_turn(body: ChatRequest, store: StoreDep, owner: OwnerDep, settings: Set
 ChatTurnDep = Annotated[chat.ChatTurn, Depends(chat_turn)]
 
 
-@router.post("/api/chat", response_model=WebChatResponse, tags=["chat"],
-             responses={403: {"description": "conversation of another browser"},
-                        404: {"description": "unknown conversation"}})
+@router.post("/api/chat", response_model=WebChatResponse, tags=["chat"], responses={**NOT_FOUND, **FOREIGN})
 def chat_once(turn: ChatTurnDep, assistant: AssistantDep, store: StoreDep) -> WebChatResponse:
     response = assistant.answer(turn.message, turn.history)
     return chat.record(turn, response, store)
@@ -66,21 +83,28 @@ def chat_once(turn: ChatTurnDep, assistant: AssistantDep, store: StoreDep) -> We
 class _Started:
     """The assistant's stream with its first event already taken."""
 
-    def __init__(self, events: Iterator[tuple[str, object]], first: tuple[str, object]) -> None:
+    def __init__(self, events: Generator[tuple[str, object], None, None], first: tuple[str, object]) -> None:
         self.events = events
         self.first: tuple[str, object] | None = first
 
 
-def started_stream(turn: ChatTurnDep, assistant: AssistantDep) -> _Started:
+def started_stream(turn: ChatTurnDep, assistant: AssistantDep) -> Iterator[_Started]:
     # The first step runs before the response starts, so a question the assistant refuses to search
     # (InvalidQueryError) is a 422, as on /api/chat, rather than an `error` event after a 200.
     events = assistant.stream(turn.message, turn.history)
-    return _Started(events, next(events))
+    started = _Started(events, next(events))
+    try:
+        yield started
+    finally:
+        # Runs when the request ends, also when the browser went away mid-answer: the assistant's
+        # generator is closed (its own cleanup runs) rather than left to the garbage collector.
+        events.close()
 
 
 @router.post("/api/chat/stream", response_class=EventSourceResponse, tags=["chat"],
              responses={200: {"description": "`token` events (JSON strings), then `citations` (the whole answer, "
-                                             "as /api/chat returns it), then `done`; `error` on failure"}})
+                                             "as /api/chat returns it), then `done`; `error` on failure"},
+                        **NOT_FOUND, **FOREIGN})
 async def chat_stream(turn: ChatTurnDep, stream: Annotated[_Started, Depends(started_stream)],
                       store: StoreDep) -> AsyncIterator[ServerSentEvent]:
     def pull() -> tuple[str, object] | None:
@@ -90,13 +114,13 @@ async def chat_stream(turn: ChatTurnDep, stream: Annotated[_Started, Depends(sta
         return next(stream.events, None)
 
     try:
-        # When the browser goes away the response is cancelled at an await below: no further step of
-        # the assistant runs, and `finally` closes its generator.
+        # When the browser goes away this generator is no longer pulled: no further step of the
+        # assistant runs, and `started_stream` closes the assistant's generator.
         while (item := await anyio.to_thread.run_sync(pull)) is not None:
             kind, value = item
             if kind == "token":
                 yield ServerSentEvent(event="token", data=value)
-            elif kind == "final":
+            elif kind == "final" and isinstance(value, ChatResponse):
                 answer = await anyio.to_thread.run_sync(chat.record, turn, value, store)
                 yield ServerSentEvent(event="citations", data=answer)
         yield ServerSentEvent(event="done", data={})
@@ -105,8 +129,6 @@ async def chat_stream(turn: ChatTurnDep, stream: Annotated[_Started, Depends(sta
     except Exception:
         log.exception("streamed answer failed")
         yield ServerSentEvent(event="error", data={"detail": "internal error"})
-    finally:
-        stream.events.close()
 
 
 # --- conversations --------------------------------------------------------------------------------------
@@ -123,29 +145,29 @@ ConversationDep = Annotated[Conversation, Depends(_conversation)]
 
 
 @router.get("/api/conversations", tags=["conversations"])
-def list_conversations(store: StoreDep, owner: OwnerDep) -> dict[str, list[dict]]:
+def list_conversations(store: StoreDep, owner: OwnerDep) -> dict[str, list[dict[str, Any]]]:
     """This browser's conversations (scoped by its cookie), most recent first."""
     return {"conversations": [
         {"id": c.id, "title": c.title, "created": c.created, "url": f"/c/{c.id}"} for c in store.conversations(owner)
     ]}
 
 
-@router.get("/api/conversations/{conversation_id}", tags=["conversations"])
-def get_conversation(conversation: ConversationDep, owner: OwnerDep) -> dict:
+@router.get("/api/conversations/{conversation_id}", tags=["conversations"], responses=NOT_FOUND)
+def get_conversation(conversation: ConversationDep, owner: OwnerDep) -> dict[str, Any]:
     return export.conversation_json(conversation, owned=conversation.owner == owner)
 
 
-@router.get("/api/conversations/{conversation_id}/export.md", response_class=PlainTextResponse,
-            tags=["conversations"])
+@router.get("/api/conversations/{conversation_id}/export.md", response_class=MarkdownResponse,
+            tags=["conversations"], responses=NOT_FOUND)
 def export_conversation(conversation: ConversationDep, assistant: AssistantDep) -> Response:
-    return Response(
+    return MarkdownResponse(
         export.conversation_markdown(conversation, assistant),
-        media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="conversation-{conversation.id[:8]}.md"'},
     )
 
 
-@router.post("/api/feedback", tags=["feedback"], status_code=201)
+@router.post("/api/feedback", tags=["feedback"], status_code=201,
+             responses={404: problem("unknown answer"), 403: problem("an answer given to another browser")})
 def feedback(body: FeedbackRequest, store: StoreDep, owner: OwnerDep) -> dict[str, str]:
     save_feedback(store, owner, body)
     return {"status": "recorded", "message_id": body.message_id}
@@ -175,26 +197,26 @@ Profile = Annotated[str | None, Query(max_length=10_000, description="free-text 
 
 
 def find_aids(assistant: AssistantDep, settings: SettingsDep, filters: AidFilters, q: Profile = None,
-              lang: Lang = None) -> dict:
+              lang: Lang = None) -> dict[str, Any]:
     if q is not None and len(q) > settings.max_message_chars:
         raise HTTPException(422, f"q is too long (at most {settings.max_message_chars} characters)")
     return assistant.search_aids(q if q and q.strip() else None, filters, lang)
 
 
-AidsDep = Annotated[dict, Depends(find_aids)]
+AidsDep = Annotated[dict[str, Any], Depends(find_aids)]
 
 
 @router.get("/api/aids", tags=["aids"])
-def list_aids(found: AidsDep) -> dict:
+def list_aids(found: AidsDep) -> dict[str, Any]:
     return found
 
 
-@router.get("/api/aids.csv", tags=["aids"], response_class=PlainTextResponse)
+@router.get("/api/aids.csv", tags=["aids"], response_class=CSVResponse)
 def aids_csv(found: AidsDep, lang: Lang = None) -> Response:
-    return Response(export.aids_csv(found["aids"], lang or "fr"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="aids.csv"'})
+    return CSVResponse(export.aids_csv(found["aids"], lang or "fr"),
+                       headers={"Content-Disposition": 'attachment; filename="aids.csv"'})
 
 
-@router.get("/api/aids/{aid_id}", tags=["aids"])
-def get_aid(assistant: AssistantDep, aid_id: Annotated[str, Path(pattern=AID_ID)]) -> dict:
+@router.get("/api/aids/{aid_id}", tags=["aids"], responses={404: problem("unknown aid")})
+def get_aid(assistant: AssistantDep, aid_id: Annotated[str, Path(pattern=AID_ID)]) -> dict[str, Any]:
     return assistant.aid(aid_id)

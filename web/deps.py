@@ -3,7 +3,7 @@ browser's owner token (the cookie that scopes its list of conversations)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -13,20 +13,20 @@ from web.store import Store
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return cast(Settings, request.app.state.settings)
 
 
 def get_assistant(request: Request) -> Assistant:
-    return request.app.state.assistant
+    return cast(Assistant, request.app.state.assistant)
 
 
 def get_store(request: Request) -> Store:
-    return request.app.state.store
+    return cast(Store, request.app.state.store)
 
 
 def get_owner(request: Request) -> str:
     # Set for every request by middleware.OwnerCookie (a new token when the browser has none).
-    return request.state.owner
+    return cast(str, request.state.owner)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

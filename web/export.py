@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from typing import Any
 
 from assistant.errors import NotFoundError
 from assistant.service import Assistant
@@ -15,7 +16,7 @@ def passage_url(passage_id: str) -> str:
     return f"/passages/{passage_id}"
 
 
-def conversation_json(conversation: Conversation, owned: bool) -> dict:
+def conversation_json(conversation: Conversation, owned: bool) -> dict[str, Any]:
     return {
         "id": conversation.id,
         "title": conversation.title,
@@ -79,7 +80,7 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def aids_csv(aids: list[dict], lang: str) -> str:
+def aids_csv(aids: list[dict[str, Any]], lang: str) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(_CSV_COLUMNS)

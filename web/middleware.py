@@ -14,6 +14,7 @@ import time
 from collections import deque
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -88,7 +89,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(detail)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -103,8 +104,11 @@ class BodyLimit:
                 await _send_json(send, 413, detail)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    # An HTTPException, so that FastAPI's body parsing lets it through (to the app's JSON error handler)
+    # instead of turning it into a 400.
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 class RateLimit:

@@ -7,7 +7,7 @@ settings (message length, history size) by :func:`check_limits`, because a model
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -34,7 +34,7 @@ def _not_blank(text: str) -> str:
 
 
 CleanText = Annotated[str, AfterValidator(clean_message)]
-MessageText = Annotated[str, AfterValidator(_not_blank)]
+MessageText = Annotated[str, StringConstraints(min_length=1), AfterValidator(_not_blank)]
 ObjectId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
@@ -60,6 +60,12 @@ class FeedbackRequest(BaseModel):
     vote: Literal["up", "down"]
     reasons: list[Reason] = Field(default_factory=list, max_length=len(REASONS))
     comment: Annotated[CleanText, StringConstraints(max_length=2000)] = ""
+
+
+class Problem(BaseModel):
+    """Every error of the API: a message, or for a malformed request the list of what is wrong where."""
+
+    detail: str | list[dict[str, Any]]
 
 
 class WebChatResponse(ChatResponse):

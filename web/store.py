@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.schemas import ChatResponse
 
@@ -86,8 +87,8 @@ class Message:
     abstained: bool
     created: float
     citations: list[tuple[int, str]] = field(default_factory=list)  # (n, passage_id)
-    extras: dict = field(default_factory=dict)
-    feedback: dict | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    feedback: dict[str, Any] | None = None
 
 
 @dataclass
@@ -165,7 +166,7 @@ class Store:
             ids = [m["id"] for m in messages]
             marks = ",".join("?" * len(ids))
             cites: dict[str, list[tuple[int, str]]] = {}
-            votes: dict[str, dict] = {}
+            votes: dict[str, dict[str, Any]] = {}
             if ids:
                 for c in db.execute(f"SELECT * FROM citations WHERE message_id IN ({marks}) ORDER BY n", ids):
                     cites.setdefault(c["message_id"], []).append((c["n"], c["passage_id"]))
@@ -260,7 +261,7 @@ class Store:
                  json.dumps(passages), time.time()),
             )
 
-    def feedback_rows(self, vote: str | None = "down") -> list[dict]:
+    def feedback_rows(self, vote: str | None = "down") -> list[dict[str, Any]]:
         """Feedback joined with its context, oldest first; ``vote=None`` returns every vote.
 
         Each row: message_id, conversation_id, vote, reasons (list), comment, question, answer, language,
@@ -289,7 +290,7 @@ class Store:
             return out
 
 
-def feedback_rows(data_dir: Path, vote: str | None = "down") -> list[dict]:
+def feedback_rows(data_dir: Path, vote: str | None = "down") -> list[dict[str, Any]]:
     """Feedback stored by the web app under ``data_dir`` (for ``evals feedback-export``); [] if none yet."""
     if not (data_dir / "app.db").is_file():
         return []
@@ -301,13 +302,14 @@ def _title(question: str) -> str:
     return first if len(first) <= 80 else first[:79].rstrip() + "…"
 
 
-def _feedback_dict(row: sqlite3.Row) -> dict:
+def _feedback_dict(row: sqlite3.Row) -> dict[str, Any]:
     return {"vote": row["vote"], "reasons": json.loads(row["reasons"]), "comment": row["comment"]}
 
 
-def _message(row: sqlite3.Row, citations: list[tuple[int, str]], feedback: dict | None) -> Message:
+def _message(row: sqlite3.Row, citations: list[tuple[int, str]], feedback: dict[str, Any] | None) -> Message:
+    extras = {"suggestions": [], "aids": [], **json.loads(row["extras"])}
     return Message(
         id=row["id"], conversation_id=row["conversation_id"], role=row["role"], content=row["content"],
         language=row["language"], answerer=row["answerer"], abstained=bool(row["abstained"]),
-        created=row["created"], citations=citations, extras=json.loads(row["extras"]), feedback=feedback,
+        created=row["created"], citations=citations, extras=extras, feedback=feedback,
     )

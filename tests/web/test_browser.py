@@ -1,0 +1,308 @@
+"""The chat in a real browser: Playwright driving Debian's Chromium against the real app on a loopback port.
+
+Each step leaves a screenshot in ``test-artifacts/web/``. Console errors (a Content-Security-Policy
+violation is one) fail the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from web import create_app
+from web.store import Store
+
+from .server import running
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "web"
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+NOVEMBRE = "Qu'est-ce que le Festival Novembre Numérique ?"
+ARABIC = "ما هو مهرجان نوفمبر الرقمي؟"
+
+# Records whether an answer was ever marked busy: the streaming state can be shorter than a poll.
+WATCH_BUSY = """
+window.__busySeen = false;
+new MutationObserver(() => {
+  if (document.querySelector('[data-role="answer"][aria-busy="true"]')) window.__busySeen = true;
+}).observe(document, {subtree: true, childList: true, attributes: true});
+"""
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(f"Chromium not found at {path}: run `make browser` (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def web_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return Store(tmp_path_factory.mktemp("web") / "app.db")
+
+
+@pytest.fixture(scope="module")
+def base_url(built_index: Settings, assistant, web_store: Store) -> Iterator[str]:
+    with running(create_app(built_index, assistant=assistant, store=web_store)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Session:
+    """One browser context (its own cookies) with a page that fails the test on console errors."""
+
+    def __init__(self, browser, base_url: str, name: str, **options) -> None:
+        self.context = browser.new_context(base_url=base_url, **options)
+        self.context.set_default_timeout(20_000)
+        self.page = self.context.new_page()
+        self.page.add_init_script(WATCH_BUSY)
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.name = name
+        self.step = 0
+
+    def shot(self, label: str, **options) -> Path:
+        self.step += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.name}-{self.step:02d}-{label}.png"
+        self.page.screenshot(path=str(path), **options)
+        return path
+
+    def ask(self, question: str):
+        page = self.page
+        before = page.locator('[data-role="answer"]').count()
+        box = page.locator('textarea[name="message"]')
+        box.fill(question)
+        box.press("Enter")
+        answer = page.locator('[data-role="answer"]').nth(before)
+        answer.wait_for()
+        page.wait_for_function(
+            "n => { const a = document.querySelectorAll('[data-role=\"answer\"]')[n];"
+            " return a && a.getAttribute('aria-busy') === 'false'; }", arg=before)
+        return answer
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], self.dialogs
+
+
+@pytest.fixture
+def session(browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[Session]:
+    s = Session(browser, base_url, request.node.name.removeprefix("test_"), locale="fr-FR",
+                viewport={"width": 1280, "height": 860})
+    yield s
+    s.close()
+
+
+def test_question_streams_a_cited_answer(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator('[data-role="suggestion"]').count() >= 3
+    assert page.locator('[data-role="toc"] a').count() > 5
+    assert page.locator('[data-role="messages"]').get_attribute("aria-live") == "polite"
+    session.shot("empty")
+
+    box = page.locator('textarea[name="message"]')
+    box.fill("première ligne")
+    box.press("Shift+Enter")
+    box.type("deuxième ligne")
+    assert box.input_value() == "première ligne\ndeuxième ligne"
+    assert page.locator('[data-role="answer"]').count() == 0  # Shift+Enter did not send
+
+    answer = session.ask(NOVEMBRE)
+    assert page.evaluate("window.__busySeen") is True
+    assert "Novembre Numérique" in answer.inner_text()
+    cites = answer.locator("a[data-citation]")
+    assert cites.count() >= 1
+    assert cites.first.get_attribute("data-citation") == "1"
+    assert cites.first.inner_text() == "[1]"
+    assert re.fullmatch(r".*/c/[0-9a-f]{32}", page.url)
+    assert page.locator('[data-role="conversations"] a').count() == 1
+    session.shot("answer")
+
+
+def test_citation_opens_the_passage_panel_and_page(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    answer = session.ask(NOVEMBRE)
+    panel = page.locator('[data-role="passage"]')
+    assert panel.is_hidden()
+    answer.locator('a[data-citation="1"]').first.click()
+    panel.wait_for(state="visible")
+    text = panel.inner_text()
+    assert "Festival Novembre Numérique" in text
+    assert "2022-01-21" in text and "Coopération internationale" in text  # date and section path
+    session.shot("panel")
+
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+    answer.locator('a[data-citation="1"]').first.click()
+    panel.wait_for(state="visible")
+    panel.locator('[data-role="passage-link"]').click()
+    page.wait_for_url(re.compile(r".*/passages/[0-9a-f]+.*"))
+    highlighted = page.locator('[data-role="highlight"]')
+    assert "Festival Novembre Numérique" in highlighted.inner_text()
+    session.shot("passage-page")
+
+
+def test_arabic_question_gets_a_right_to_left_answer(session: Session) -> None:
+    page = session.page
+    page.goto("/?lang=ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    answer = session.ask(ARABIC)
+    assert answer.get_attribute("dir") == "rtl" and answer.get_attribute("lang") == "ar"
+    question = page.locator('[data-role="question"]').last
+    assert question.get_attribute("dir") == "rtl"
+    answer.locator('a[data-citation="1"]').first.click()
+    panel = page.locator('[data-role="passage"]')
+    panel.wait_for(state="visible")
+    assert panel.locator('[data-role="original"]').is_visible()
+    translation = panel.locator('[data-role="translation"] blockquote')
+    assert translation.get_attribute("lang") == "ar" and translation.get_attribute("dir") == "rtl"
+    session.shot("arabic")
+
+
+def test_reload_shows_the_conversation(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    session.ask(NOVEMBRE)
+    session.ask("Qui l'organise ?")
+    url = page.url
+    page.reload()
+    assert page.url == url
+    assert page.locator('[data-role="answer"]').count() == 2
+    assert page.locator('[data-role="question"] .text').first.inner_text() == NOVEMBRE
+    assert page.locator('[data-role="answer"] a[data-citation]').count() >= 2
+    session.shot("reloaded")
+    third = session.ask("Et Culturethèque ?")  # the reloaded page continues the same conversation
+    assert third.is_visible() and page.url == url
+    assert page.locator('[data-role="conversations"] a').count() == 1
+
+
+def test_feedback_is_stored(session: Session, web_store: Store) -> None:
+    page = session.page
+    page.goto("/")
+    answer = session.ask(NOVEMBRE)
+    message_id = answer.get_attribute("data-message-id")
+    form = answer.locator('[data-role="feedback"]')
+    form.locator("summary").click()
+    form.locator('input[value="wrong_source"]').check()
+    form.locator('textarea[name="comment"]').fill("La deuxième source est hors sujet.")
+    form.locator('button[data-vote="down"]').click()
+    status = answer.locator('[data-role="feedback-status"]')
+    status.wait_for()
+    assert answer.locator('button[data-vote="down"]').get_attribute("aria-pressed") == "true"
+    session.shot("feedback")
+    [row] = [r for r in web_store.feedback_rows("down") if r["message_id"] == message_id]
+    assert row["question"] == NOVEMBRE and row["reasons"] == ["wrong_source"]
+    assert row["comment"] == "La deuxième source est hors sujet." and row["passage_ids"]
+
+
+def test_html_in_a_question_stays_text(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    payload = "<img src=x onerror=alert(1)> Novembre Numérique <b>gras</b>"
+    session.ask(payload)
+    question = page.locator('[data-role="question"] .text').last
+    assert question.inner_text() == payload
+    assert page.locator('[data-role="messages"] img, [data-role="messages"] b').count() == 0
+    page.reload()
+    assert page.locator('[data-role="question"] .text').last.inner_text() == payload
+    assert page.locator('[data-role="messages"] img, [data-role="messages"] b').count() == 0
+    session.shot("inert-html")
+    # the session's close() asserts that no dialog opened and no script error occurred
+
+
+def test_aids_page_filters(session: Session) -> None:
+    page = session.page
+    page.goto("/aids")
+    total = page.locator('[data-role="aid"]').count()
+    page.locator('select[name="sector"]').select_option("video-games")
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-role=\"aid\"]').length < n", arg=total)
+    assert "sector=video-games" in page.url
+    count = int(page.locator('[data-role="aid-count"]').inner_text())
+    assert 0 < count < total
+    session.shot("aids")
+
+
+def test_phone_layout_does_not_scroll_sideways(browser, base_url: str) -> None:
+    s = Session(browser, base_url, "phone", viewport={"width": 390, "height": 844}, locale="ar",
+                is_mobile=True, has_touch=True)
+    s.page.goto("/")
+    s.ask(ARABIC)
+    assert s.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    s.shot("chat", full_page=True)
+    s.page.locator('a[data-citation="1"]').first.tap()
+    s.page.locator('[data-role="passage"]').wait_for(state="visible")
+    s.shot("panel")
+    s.close()
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_accessibility_of_chat_and_passage_pages(browser, base_url: str, lang: str) -> None:
+    # axe is injected as a script: this context alone bypasses the CSP that would (rightly) block it.
+    s = Session(browser, base_url, f"axe-{lang}", bypass_csp=True, viewport={"width": 1280, "height": 860})
+    page = s.page
+    page.goto(f"/?lang={lang}")
+    assert axe_violations(page) == []
+    answer = s.ask(NOVEMBRE if lang == "fr" else ARABIC)
+    answer.locator('a[data-citation="1"]').first.click()
+    page.locator('[data-role="passage"]').wait_for(state="visible")
+    assert axe_violations(page) == []
+    s.shot("chat")
+    href = answer.locator('a[data-citation="1"]').first.get_attribute("href")
+    page.goto(f"{href}?tr={lang}")
+    assert axe_violations(page) == []
+    page.goto("/aids")
+    assert axe_violations(page) == []
+    s.close()
+
+
+def test_readme_screenshot(browser, base_url: str) -> None:
+    """The README's picture of the page: written to test-artifacts/, copied to docs/ when asked
+    (WEB_UPDATE_SCREENSHOT=1) or when docs/screenshot.png does not exist yet."""
+    s = Session(browser, base_url, "readme", viewport={"width": 1280, "height": 820}, locale="fr-FR")
+    s.page.goto("/")
+    answer = s.ask(NOVEMBRE)
+    answer.locator('a[data-citation="1"]').first.click()
+    s.page.locator('[data-role="passage"]').wait_for(state="visible")
+    path = s.shot("chat")
+    s.close()
+    target = REPO / "docs" / "screenshot.png"
+    if os.environ.get("WEB_UPDATE_SCREENSHOT") == "1" or not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, target)

@@ -1,0 +1,105 @@
+"""The SQLite conversations store: migrations, exchanges, feedback, concurrent writers."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.schemas import ChatResponse, Citation, Suggestion
+from web.store import MIGRATIONS, Store, feedback_rows, is_id, new_id
+
+
+def response(answer: str = "Réponse [1]", abstained: bool = False) -> ChatResponse:
+    return ChatResponse(
+        answer=answer, abstained=abstained, language="fr", standalone_question="q", answerer="extractive",
+        citations=[Citation(n=1, passage_id="abcdef0123456789", document="roadmap", title="T", section="S",
+                            text="texte", language="fr", url="/passages/abcdef0123456789")],
+        suggestions=[Suggestion(section="S", passage_id="abcdef0123456789", url="/passages/abcdef0123456789")],
+    )
+
+
+def test_ids_are_128_random_bits_in_hex() -> None:
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000 and all(is_id(i) and len(i) == 32 for i in ids)
+    assert not is_id("../" + "a" * 29) and not is_id("A" * 32)
+
+
+def test_migrations_run_once_and_enable_wal(tmp_path: Path) -> None:
+    store = Store(tmp_path / "app.db")
+    assert store.schema_version() == len(MIGRATIONS)
+    Store(tmp_path / "app.db")  # reopening runs nothing again
+    db = sqlite3.connect(tmp_path / "app.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"conversations", "messages", "citations", "feedback"} <= tables
+
+
+def test_exchange_round_trip(store: Store) -> None:
+    cid = new_id()
+    q_id, a_id = store.add_exchange(cid, "owner-a", "Première question\nsur deux lignes", response())
+    store.add_exchange(cid, "owner-a", "Deuxième", response("Non [1]", abstained=True))
+    conv = store.conversation(cid)
+    assert conv is not None and conv.title == "Première question" and conv.owner == "owner-a"
+    assert [m.role for m in conv.messages] == ["user", "assistant", "user", "assistant"]
+    assert conv.messages[0].id == q_id and conv.messages[1].id == a_id
+    assert conv.messages[1].citations == [(1, "abcdef0123456789")]
+    assert conv.messages[1].extras["suggestions"][0]["section"] == "S"
+    assert conv.messages[3].abstained and conv.messages[1].answerer == "extractive"
+    assert store.conversation(new_id()) is None
+    assert [c.id for c in store.conversations("owner-a")] == [cid]
+    assert store.conversations("owner-b") == []
+    assert store.owner_of_message(a_id) == "owner-a"
+
+
+def test_feedback_rows_carry_the_context(store: Store, tmp_path: Path) -> None:
+    cid = new_id()
+    store.add_exchange(cid, "o", "Q1", response("A1 [1]"))
+    _, a2 = store.add_exchange(cid, "o", "Q2", response("A2 [1]"))
+    store.add_feedback(a2, "down", ["wrong_source"], "non")
+    [row] = store.feedback_rows("down")
+    assert row["question"] == "Q2" and row["answer"] == "A2 [1]" and row["passage_ids"] == ["abcdef0123456789"]
+    assert row["history"] == [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1 [1]"}]
+    assert row["language"] == "fr" and row["vote"] == "down" and row["reasons"] == ["wrong_source"]
+    assert store.feedback_rows("up") == [] and len(store.feedback_rows(None)) == 1
+    with pytest.raises(KeyError):
+        store.add_feedback(new_id(), "up", [])
+    assert feedback_rows(tmp_path) == store.feedback_rows("down")  # the function evals uses
+    assert feedback_rows(tmp_path / "empty") == []
+
+
+def test_concurrent_writers_do_not_lose_exchanges(store: Store) -> None:
+    cid = new_id()
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            for j in range(10):
+                store.add_exchange(cid if j % 2 else new_id(), f"o{i}", f"q{i}-{j}", response())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    conv = store.conversation(cid)
+    assert len(conv.messages) == 8 * 5 * 2
+    assert [m.role for m in conv.messages] == ["user", "assistant"] * 40
+
+
+def test_stored_history_keeps_the_latest_turns_within_bounds(store: Store, web_settings) -> None:
+    from web.chat import stored_history
+
+    cid = new_id()
+    for i in range(5):
+        store.add_exchange(cid, "o", f"question {i}", response(f"réponse {i} [1]"))
+    conv = store.conversation(cid)
+    turns = stored_history(conv, web_settings.model_copy(update={"max_history_turns": 3}))
+    assert [t.content for t in turns] == ["réponse 3 [1]", "question 4", "réponse 4 [1]"]
+    turns = stored_history(conv, web_settings.model_copy(update={"max_history_chars": 30}))
+    assert [t.content for t in turns] == ["question 4", "réponse 4 [1]"]

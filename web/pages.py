@@ -1,0 +1,195 @@
+"""The browser pages: chat, conversations, passages, funding aids.
+
+Each route answers a full page, or the partial it is made of when htmx asks (``HX-Request``).
+The forms work without JavaScript too: they post here and are redirected back (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from assistant.errors import NotFoundError
+from assistant.service import Assistant
+from vectorstore.models import Passage
+from web import chat, i18n
+from web.api import save_feedback
+from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
+from web.schemas import REASONS, ChatRequest, FeedbackRequest
+from web.store import Conversation, Message, is_id
+from web.templating import is_htmx, render
+
+router = APIRouter(include_in_schema=False)
+
+_PASSAGE_ID = re.compile(r"^[0-9a-f]{8,64}$")
+_FACET_VALUE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+FACETS = ("sector", "beneficiary", "kind", "operator", "stage")
+
+
+# --- views: what templates receive ---------------------------------------------------------------------
+
+
+def message_view(m: Message, assistant: Assistant) -> dict[str, Any]:
+    sources = []
+    for n, pid in m.citations:
+        try:
+            p = assistant.passage(pid)
+            heading = p.section.split(" › ")[-1] if p.section else p.title
+            sources.append({"n": n, "passage_id": pid, "title": p.title, "heading": heading, "section": p.section,
+                            "language": p.language, "missing": False})
+        except NotFoundError:  # the index was rebuilt since: keep the number, say the passage is gone
+            sources.append({"n": n, "passage_id": pid, "missing": True})
+    return {"m": m, "links": dict(m.citations), "sources": sources}
+
+
+def _toc(assistant: Assistant, lang: str) -> list[dict[str, Any]]:
+    def title(entry: dict[str, Any]) -> str:
+        return str(entry.get("translations", {}).get(lang) or entry["title"])
+
+    return [{"title": title(axis), "passage_id": axis["passage_id"],
+             "children": [{"title": title(c), "passage_id": c["passage_id"]} for c in axis["children"]]}
+            for axis in assistant.toc()]
+
+
+def _chat_page(request: Request, assistant: Assistant, store: StoreDep, owner: str, settings: SettingsDep,
+               conversation: Conversation | None = None) -> Response:
+    lang, _ = i18n.choose(request)
+    owned = conversation is None or conversation.owner == owner
+    return render(request, "chat.html", {
+        "conversation": conversation,
+        "owned": owned,
+        "messages": [message_view(m, assistant) for m in conversation.messages] if conversation else [],
+        "conversations": store.conversations(owner),
+        "suggestions": i18n.SUGGESTIONS[lang],
+        "toc": _toc(assistant, lang),
+        "max_chars": settings.max_message_chars,
+        "reasons": REASONS,
+    })
+
+
+def _conversation_or_404(store: StoreDep, conversation_id: str) -> Conversation:
+    conversation = store.conversation(conversation_id) if is_id(conversation_id) else None
+    if conversation is None:
+        raise HTTPException(404, "unknown conversation")
+    return conversation
+
+
+# --- chat -----------------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request, assistant: AssistantDep, store: StoreDep, owner: OwnerDep,
+         settings: SettingsDep) -> Response:
+    return _chat_page(request, assistant, store, owner, settings)
+
+
+@router.get("/c")
+def conversations(request: Request, store: StoreDep, owner: OwnerDep) -> Response:
+    if not is_htmx(request):
+        return RedirectResponse("/", status_code=303)
+    return render(request, "_conversations.html", {"conversations": store.conversations(owner)}, fragment=True)
+
+
+@router.get("/c/{conversation_id}")
+def conversation_page(request: Request, conversation_id: str, assistant: AssistantDep, store: StoreDep,
+                      owner: OwnerDep, settings: SettingsDep) -> Response:
+    conversation = _conversation_or_404(store, conversation_id)
+    return _chat_page(request, assistant, store, owner, settings, conversation)
+
+
+@router.get("/c/{conversation_id}/messages/{message_id}")
+def message_fragment(request: Request, conversation_id: str, message_id: str, assistant: AssistantDep,
+                     store: StoreDep, owner: OwnerDep) -> Response:
+    message = store.message(message_id) if is_id(message_id) else None
+    if message is None or message.conversation_id != conversation_id:
+        raise HTTPException(404, "unknown message")
+    owned = store.owner_of_message(message_id) == owner
+    return render(request, "_message.html", {**message_view(message, assistant), "owned": owned,
+                                             "reasons": REASONS}, fragment=True)
+
+
+@router.post("/chat")
+def chat_form(message: Annotated[str, Form(max_length=100_000)], assistant: AssistantDep, store: StoreDep,
+              owner: OwnerDep, settings: SettingsDep,
+              conversation_id: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """The question form without JavaScript: answer, store, and show the conversation."""
+    try:
+        body = ChatRequest(message=message, conversation_id=conversation_id or None)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    turn = chat.prepare(body, store, owner, settings)
+    answer = chat.record(turn, assistant.answer(turn.message, turn.history), store)
+    return RedirectResponse(f"/c/{answer.conversation_id}#m-{answer.message_id}", status_code=303)
+
+
+@router.post("/m/{message_id}/feedback")
+def feedback_form(request: Request, message_id: str, store: StoreDep, owner: OwnerDep, assistant: AssistantDep,
+                  vote: Annotated[str, Form(max_length=10)],
+                  reasons: Annotated[list[str] | None, Form(max_length=10)] = None,
+                  comment: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    try:
+        body = FeedbackRequest(message_id=message_id, vote=vote, reasons=reasons or [], comment=comment)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    save_feedback(store, owner, body)
+    message = store.message(message_id)
+    assert message is not None
+    if not is_htmx(request):
+        return RedirectResponse(f"/c/{message.conversation_id}#m-{message_id}", status_code=303)
+    return render(request, "_feedback.html", {"m": message, "owned": True, "reasons": REASONS, "saved": True},
+                  fragment=True)
+
+
+# --- passages -------------------------------------------------------------------------------------------
+
+
+@router.get("/passages/{passage_id}")
+def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr: str = "") -> Response:
+    if not _PASSAGE_ID.fullmatch(passage_id):
+        raise HTTPException(404, "unknown passage")
+    passage = assistant.passage(passage_id)
+    document = {"id": passage.document, "title": passage.title, "publisher": "", "date": ""}
+    try:
+        document.update(assistant.document_info(passage.document))
+    except NotFoundError:
+        pass
+    translation = passage.translations.get(tr) if tr != passage.language else None
+    context = {"p": passage, "document": document, "translation": translation,
+               "section_parts": [s for s in passage.section.split(" › ") if s]}
+    if is_htmx(request):
+        return render(request, "_passage_panel.html", context, fragment=True)
+    return render(request, "passage.html", {**context, "section": assistant.section_passages(passage.passage_id)})
+
+
+# --- funding aids ---------------------------------------------------------------------------------------
+
+
+@router.get("/aids")
+def aids_page(request: Request, assistant: AssistantDep, settings: SettingsDep) -> Response:
+    lang, _ = i18n.choose(request)
+    filters: dict[str, str] = {}
+    for facet in FACETS:
+        value = request.query_params.get(facet, "")
+        if value and not _FACET_VALUE.fullmatch(value):
+            raise HTTPException(422, f"invalid {facet}")
+        if value:
+            filters[facet] = value
+    q = request.query_params.get("q", "").strip()
+    if len(q) > settings.max_message_chars:
+        raise HTTPException(422, f"the profile is too long (at most {settings.max_message_chars} characters)")
+    found = assistant.search_aids(q or None, filters, lang)
+    # Each select offers the values the other filters leave (so a choice can be changed, not only
+    # narrowed), counted over the catalogue; a cheap filter, no retrieval.
+    options = {f: assistant.search_aids(None, {k: v for k, v in filters.items() if k != f}, lang)["facets"][f]
+               for f in FACETS}
+    context = {"aids": found["aids"], "facets": options, "filters": filters, "q": q, "facet_names": FACETS,
+               "csv_url": "/api/aids.csv?" + urlencode({**filters, **({"q": q} if q else {}), "lang": lang})}
+    if is_htmx(request):
+        return render(request, "_aids_body.html", {**context, "oob_status": True}, fragment=True)
+    return render(request, "aids.html", {**context, "oob_status": False})
