@@ -7,7 +7,6 @@ app lays out its tables.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,86 +25,49 @@ class FeedbackRow:
     reasons: list[str] = field(default_factory=list)
     comment: str = ""
     answer: str = ""
+    abstained: bool = False
+    passage_ids: list[str] = field(default_factory=list)
     history: list[dict[str, str]] = field(default_factory=list)
-    created: str = ""
-
-
-# Column names accepted for each field, first match wins.
-_COLUMNS = {
-    "question": ("question", "message", "query"),
-    "vote": ("vote", "rating", "value", "score"),
-    "language": ("language", "lang"),
-    "reasons": ("reasons", "reason", "tags"),
-    "comment": ("comment", "note", "text"),
-    "answer": ("answer", "response"),
-    "history": ("history",),
-    "created": ("created_at", "created", "timestamp", "ts"),
-}
-_DOWN = {"-1", "down", "bad", "negative", "thumbs_down", "thumbs-down"}
-
-
-def _json_list(raw: Any) -> list[Any]:
-    if raw is None or raw == "":
-        return []
-    if isinstance(raw, (list, tuple)):
-        return list(raw)
-    try:
-        value = json.loads(raw)
-    except (TypeError, ValueError):
-        return [s.strip() for s in str(raw).split(",") if s.strip()]
-    return value if isinstance(value, list) else [value]
+    message_id: str = ""
+    created: float | str = ""
 
 
 def read_feedback(db_path: Path) -> list[FeedbackRow]:
-    """Every row of the ``feedback`` table, read-only. Adapt here if the store's layout changes."""
+    """Every vote in the web app's store (``web.store``), oldest first. The one place to adapt if it changes."""
     if not db_path.is_file():
         raise FeedbackError(f"{db_path}: no feedback database (pass --db)")
+    from web.store import Store
+
     try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise FeedbackError(f"{db_path}: cannot open ({exc})") from exc
-    try:
-        con.row_factory = sqlite3.Row
-        names = [r["name"] for r in con.execute("PRAGMA table_info(feedback)")]
-        if not names:
-            raise FeedbackError(f"{db_path}: no feedback table")
-        column = {key: next((c for c in options if c in names), None) for key, options in _COLUMNS.items()}
-        if column["question"] is None or column["vote"] is None:
-            raise FeedbackError(f"{db_path}: the feedback table has no question or vote column (columns: {', '.join(names)})")
-        rows = con.execute("SELECT * FROM feedback").fetchall()
+        rows = Store(db_path).feedback_rows(vote=None)
     except sqlite3.Error as exc:
         raise FeedbackError(f"{db_path}: cannot read feedback ({exc})") from exc
-    finally:
-        con.close()
-
-    def get(row: sqlite3.Row, key: str) -> Any:
-        name = column[key]
-        return row[name] if name is not None else None
-
-    out = []
-    for row in rows:
-        vote = get(row, "vote")
-        out.append(FeedbackRow(
-            question=str(get(row, "question") or ""),
-            vote="down" if str(vote).strip().lower() in _DOWN or (isinstance(vote, (int, float)) and vote < 0) else "up",
-            language=get(row, "language"),
-            reasons=[str(r) for r in _json_list(get(row, "reasons"))],
-            comment=str(get(row, "comment") or ""),
-            answer=str(get(row, "answer") or ""),
-            history=[t for t in _json_list(get(row, "history")) if isinstance(t, dict)],
-            created=str(get(row, "created") or ""),
-        ))
-    return out
+    return [
+        FeedbackRow(
+            question=str(r.get("question") or ""), vote=str(r.get("vote") or ""), language=r.get("language") or None,
+            reasons=[str(x) for x in r.get("reasons") or []], comment=str(r.get("comment") or ""),
+            answer=str(r.get("answer") or ""), abstained=bool(r.get("abstained")),
+            passage_ids=[str(x) for x in r.get("passage_ids") or []],
+            history=[t for t in r.get("history") or [] if isinstance(t, dict)],
+            message_id=str(r.get("message_id") or ""), created=r.get("created") or "",
+        )
+        for r in rows
+    ]
 
 
-# Reasons saying the documents do not cover the question: the answer should have been a refusal.
-_OFF_TOPIC_CUES = ("off-topic", "off topic", "offtopic", "hors sujet", "hors-sujet", "hors corpus", "should have declined",
-                   "should decline", "should have refused", "invented", "made up", "hallucinat", "not in the documents",
+# Free-text cues (in the comment) that the documents do not cover the question.
+_OFF_TOPIC_CUES = ("off-topic", "off topic", "hors sujet", "hors-sujet", "hors corpus", "should have declined",
+                   "should have refused", "invented", "made up", "hallucinat", "not in the documents",
                    "pas dans les documents", "invente", "خارج", "مختلق")
 
 
 def guess_answerable(row: FeedbackRow) -> bool:
-    text = fold(" ".join([*row.reasons, row.comment]))
+    """From the web app's reasons first (``should_not_have_answered`` / ``should_have_answered``), then the comment."""
+    if "should_not_have_answered" in row.reasons:
+        return False
+    if "should_have_answered" in row.reasons:
+        return True
+    text = fold(row.comment)
     return not any(fold(cue) in text for cue in _OFF_TOPIC_CUES)
 
 
@@ -133,7 +95,8 @@ def candidates(rows: list[FeedbackRow], known_questions: set[str] | None = None)
             "answerable": guess_answerable(row),
             "split": "dev",
             "needs_review": True,
-            "feedback": {"reasons": row.reasons, "comment": row.comment, "answer": row.answer, "created": row.created},
+            "feedback": {"reasons": row.reasons, "comment": row.comment, "answer": row.answer, "abstained": row.abstained,
+                         "cited_passages": row.passage_ids, "message_id": row.message_id, "created": row.created},
         })
         out.append(line)
     return out

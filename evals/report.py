@@ -19,7 +19,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem au
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}h3{margin-top:1.4rem}
 table{border-collapse:collapse;margin:.6rem 0;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right;vertical-align:top}
-th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
+th{background:#f6f8fa;text-align:left}td:first-child,th:first-child{text-align:left}
 td.text{text-align:left;max-width:28rem}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.skip{color:#6e7781}
 .note{color:#57606a;font-size:.9em}.charts{display:flex;flex-wrap:wrap;gap:1rem}
@@ -48,7 +48,7 @@ def bar_chart(title: str, clusters: list[tuple[str, list[tuple[str, float | None
     bar_w, gap, height, top, left = 16, 18, 160, 10, 34
     widths = [max(1, len(bars)) * bar_w for _, bars in clusters]
     width = left + sum(widths) + gap * (len(clusters) + 1)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height + 60}" '
+    out = [f'<svg role="img" width="{width}" height="{height + 60}" '
            f'aria-label="{escape(title)}">']
     for frac in (0, 0.25, 0.5, 0.75, 1.0):
         y = top + height * (1 - frac)
@@ -122,7 +122,8 @@ def render(run: EvalRun, outcomes: list[Outcome], thresholds_split: str) -> str:
     parts.append("<h2>Thresholds</h2>" + _outcomes(outcomes, thresholds_split))
     for split, summary in qa.items():
         parts.append(f"<h2>Questions — {escape(split)} split</h2>")
-        parts.append(_table(tables.ours_table(split, summary, run.k)))
+        parts.append(_table(tables.retrieval_table(split, summary, run.k)))
+        parts.append(_table(tables.answers_table(split, summary)))
         if len(run.systems) > 1:
             parts.append(_table(tables.baselines_table(split, summary, run.systems, run.k)))
         parts.append(f"<h3>Per group (bars on a 0–1 scale)</h3>{_charts(summary, run.systems, run.k)}")

@@ -15,6 +15,7 @@ from assistant.schemas import Turn
 from evals import metrics as m
 from evals.baselines import Retriever
 from evals.gold import AidItem, CorpusText, QAItem, slices_of
+from vectorstore.text import fold
 
 Progress = Callable[[int], None]
 
@@ -116,9 +117,9 @@ def run_aids(items: Sequence[AidItem], assistant: Any, progress: Progress | None
 def unreachable(items: Sequence[QAItem], passage_texts: Sequence[str]) -> list[str]:
     """Ids of answerable questions whose evidence no indexed passage holds (cut across a passage
     boundary, or a document ingest skipped): no retriever of ours can get them right."""
-    folded = [m.fold(t) for t in passage_texts]
+    folded = [fold(t) for t in passage_texts]
     out = []
     for item in items:
-        if item.answerable and not any(m.fold(e) in t for e in item.evidence for t in folded):
+        if item.answerable and not any(fold(e) in t for e in item.evidence for t in folded):
             out.append(item.id)
     return out

@@ -20,7 +20,7 @@ def _value(stats: m.GroupSummary, system: str, metric: str) -> float | None:
     per_system = stats["metrics"]
     assert isinstance(per_system, dict)
     v = per_system.get(system, {}).get(metric)
-    return None if v is None else v["value"]  # type: ignore[no-any-return]
+    return None if v is None else v["value"]
 
 
 def _n(stats: m.GroupSummary, system: str, metric: str) -> int:
@@ -30,48 +30,58 @@ def _n(stats: m.GroupSummary, system: str, metric: str) -> int:
     return 0 if v is None else int(v["n"])
 
 
-def ours_table(split: str, summary: dict[str, m.GroupSummary], k: int) -> Table:
-    retrieval = [f"hit@1", f"hit@{k}", "hit@10", "mrr@10", "passage_chars"]
-    answer = [x.name for x in m.ANSWER_METRICS if x.name != "refusal_accuracy"]
-    labels = {x.name: x.label for x in [*m.retrieval_metrics(k), *m.ANSWER_METRICS]}
-    headers = ["group", "N", "N answerable", *(labels[x] for x in retrieval + answer)]
+def retrieval_table(split: str, summary: dict[str, m.GroupSummary], k: int) -> Table:
+    metrics = list(dict.fromkeys(["hit@1", f"hit@{k}", "hit@10", "mrr@10", "passage_chars"]))
+    labels = {x.name: x.label for x in m.retrieval_metrics(k)}
     rows = []
     for group, stats in summary.items():
-        row = [group, str(stats["n"]), str(_n(stats, m.OURS, f"hit@{k}"))]
-        row += [fmt(x, _value(stats, m.OURS, x)) for x in retrieval + answer]
-        rows.append(row)
-    return Table(f"Ours — {split} split", headers, rows,
-                 "hit/MRR over answerable questions; key facts and cited evidence over answerable ones "
-                 "(a wrong refusal counts 0); answer language over every non-empty answer.")
+        n = _n(stats, m.OURS, f"hit@{k}")
+        if n:
+            rows.append([group, str(n), *(fmt(x, _value(stats, m.OURS, x)) for x in metrics)])
+    return Table(f"Retrieval — {split} split", ["group", "N", *(labels[x] for x in metrics)], rows,
+                 f"Over answerable questions; mean passage chars over the top {k} of every question.")
 
 
-def delta(ours: float | None, other: float | None) -> str:
+def answers_table(split: str, summary: dict[str, m.GroupSummary]) -> Table:
+    metrics = [x for x in m.ANSWER_METRICS if x.name != "refusal_accuracy"]
+    headers = ["group", "N", *(x.label for x in metrics)]
+    rows = []
+    for group, stats in summary.items():
+        cells = []
+        for x in metrics:
+            value, n = _value(stats, m.OURS, x.name), _n(stats, m.OURS, x.name)
+            cells.append(fmt(x.name, value) if x.how == "sum" or n == stats["n"] or n == 0 else f"{fmt(x.name, value)} ({n})")
+        rows.append([group, str(stats["n"]), *cells])
+    return Table(f"Answers — {split} split", headers, rows,
+                 "(n): questions the measure applies to when fewer than N. Key facts and cited evidence over "
+                 "answerable questions (a wrong refusal counts 0); answer language over non-empty answers.")
+
+
+def delta(ours: float | None, other: float | None, metric: str = "") -> str:
     if ours is None or other is None:
         return ""
-    return f"{ours - other:+.3f}"
+    return f"{ours - other:+.0f}" if metric == "passage_chars" else f"{ours - other:+.3f}"
 
 
 def baselines_table(split: str, summary: dict[str, m.GroupSummary], systems: list[str], k: int) -> Table:
-    metrics = [f"hit@{k}", "mrr@10"]
-    headers = ["group", "N"]
+    metrics = [f"hit@{k}", "mrr@10", "passage_chars"]
+    headers = ["group", "N", "system"]
     for metric in metrics:
-        headers.append(f"ours {metric}")
-        headers += [f"{s} {metric} (Δ)" for s in systems if s != m.OURS]
+        headers += [metric, "Δ"]
     rows = []
     for group, stats in summary.items():
         n = _n(stats, m.OURS, f"hit@{k}")
         if n == 0:
             continue
-        row = [group, str(n)]
-        for metric in metrics:
-            ours = _value(stats, m.OURS, metric)
-            row.append(fmt(metric, ours))
-            for s in systems:
-                if s != m.OURS:
-                    other = _value(stats, s, metric)
-                    row.append(f"{fmt(metric, other)} ({delta(ours, other)})")
-        rows.append(row)
-    return Table(f"Ours and the baselines — {split} split", headers, rows, "Δ = ours − baseline: positive when ours is better.")
+        for i, s in enumerate(systems):
+            row = [group if i == 0 else "", str(n) if i == 0 else "", s]
+            for metric in metrics:
+                ours, other = _value(stats, m.OURS, metric), _value(stats, s, metric)
+                row += [fmt(metric, other), "" if s == m.OURS else delta(ours, other, metric)]
+            rows.append(row)
+    return Table(f"Ours and the baselines — {split} split", headers, rows,
+                 "Δ = ours − baseline (for hit and MRR, positive when ours is better). The LangChain recipe gets "
+                 "the question as asked; dense and bm25 get the question ours searched.")
 
 
 def aids_table(split: str, summary: dict[str, m.GroupSummary]) -> Table:

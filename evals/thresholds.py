@@ -93,7 +93,7 @@ class Outcome:
         suite = "aids " if c.suite == "aids" else ""
         head = f"{suite}{c.metric}{who} [{self.group}]"
         if self.status == "skip":
-            return f"{head}: skipped ({self.reason})"
+            return f"{head} {c.target}: skipped ({self.reason})"
         val = fmt(c.metric, self.value)
         if c.beats is not None:
             return f"{head} = {val} vs {c.beats} {fmt(c.metric, self.other)} (N={self.n}): {'beats' if self.status == 'pass' else 'does not beat'} {c.beats}"
@@ -124,7 +124,7 @@ def _value(summary: dict[str, m.GroupSummary], group: str, system: str, metric: 
     v = per_system.get(system, {}).get(metric)
     if v is None:
         return None, 0
-    return v["value"], int(v["n"] or 0)  # type: ignore[return-value]
+    return v["value"], int(v["n"] or 0)
 
 
 def _better(metric: str, ours: float, other: float) -> bool:

@@ -1,0 +1,46 @@
+"""The evals against the real assistant on a real index: the contract between them holds (slow)."""
+
+import pytest
+
+from evals import gold, runner
+from evals.baselines import AssistantRetriever, LangChainRecipe
+from evals.thresholds import DEFAULT_THRESHOLDS, evaluate, load_thresholds
+
+pytestmark = pytest.mark.slow
+
+
+def sample() -> list[gold.QAItem]:
+    items = gold.load_qa(gold.DEFAULT_QA)
+    picked: list[gold.QAItem] = []
+    for want in (lambda i: i.language == "fr" and i.answerable and not i.history,
+                 lambda i: i.language == "en" and i.answerable and not i.history,
+                 lambda i: i.language == "ar" and i.answerable and not i.history,
+                 lambda i: not i.answerable,
+                 lambda i: bool(i.history)):
+        picked.append(next(i for i in items if want(i) and i not in picked))
+    return picked
+
+
+def test_a_small_run_end_to_end(assistant, built_index) -> None:
+    from vectorstore.embeddings import get_embeddings
+
+    items = sample()
+    corpus = gold.CorpusText.load(built_index.corpus_dir)
+    ours = AssistantRetriever(assistant, "ours", "hybrid")
+    with LangChainRecipe(built_index.corpus_dir, get_embeddings(built_index.embedding_model)) as recipe:
+        baselines = [recipe, AssistantRetriever(assistant, "dense", "dense"), AssistantRetriever(assistant, "bm25", "lexical")]
+        results = runner.run_questions(items, corpus, assistant, ours, baselines, k=5)
+    aids = runner.run_aids(gold.load_aids(gold.DEFAULT_AIDS)[:3], assistant)
+
+    assert runner.unreachable(items, [p.text for p in assistant.index.ordered]) == []
+    for r in results:
+        assert set(r.retrieval) == {"ours", "langchain", "dense", "bm25"}
+        assert r.answer is not None and r.answer.error is None
+        assert all(len(x.lengths) <= 5 for x in r.retrieval.values())
+        assert len(r.retrieval["ours"].lengths) == 5 and len(r.retrieval["langchain"].lengths) == 5
+    assert "follow-up" in results[-1].slices and "off-topic" in results[-2].slices
+    assert all(a.returned for a in aids)
+
+    run = runner.EvalRun(k=5, split="all", systems=["ours", "langchain", "dense", "bm25"], questions=results, aids=aids)
+    outcomes = evaluate(load_thresholds(DEFAULT_THRESHOLDS), {"qa": run.qa_summary(), "aids": run.aid_summary()})
+    assert outcomes  # every check evaluates (or is skipped for lack of questions) without error
