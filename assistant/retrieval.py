@@ -49,7 +49,7 @@ class Query:
     tokens: list[str]  # stemmed lexical tokens in ``lang``: the question's and its context's
     expanded: list[str]  # the same plus glossary equivalents and acronyms (a second, lighter ranking)
     vector: np.ndarray
-    content_tokens: list[str]  # the question's own tokens, without expansion
+    content_tokens: list[str]  # the question's own tokens (with its context's, for a follow-up), no expansion
 
 
 @dataclass
@@ -83,7 +83,7 @@ class HybridSearcher:
         gloss = self.glossary.english_gloss(text, lang) if lang != "en" else []
         dense_text = " ".join([text, *gloss, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
-        return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector, content_tokens=own)
+        return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector, content_tokens=tokens)
 
     def search(self, q: Query, k: int = 10, mode: Mode = "hybrid", pool: int = 60) -> list[Hit]:
         hits: dict[str, Hit] = {}

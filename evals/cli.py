@@ -169,6 +169,39 @@ def _print(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: 
         console.print(f"  [{style}]{o.status.upper():4}[/{style}] {escape(o.describe())}", markup=True)
 
 
+@cli.command("calibrate")
+@click.option("--max-wrong", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Largest share of answerable dev questions a threshold may decline.")
+@click.option("--write", "write_file", is_flag=True, help="Write the thresholds to assistant/abstention.json.")
+@click.pass_context
+def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) -> None:
+    """Calibrate the refusal thresholds per language on the dev split."""
+    from assistant.service import ABSTENTION_FILE, Assistant
+    from assistant.settings import get_settings
+    from evals import calibrate
+    from vectorstore.errors import StoreError
+
+    parent = ctx.parent.params if ctx.parent else {}
+    try:
+        items = gold.select_split(gold.load_qa(parent.get("gold_path", gold.DEFAULT_QA)), "dev")
+    except GoldError as exc:
+        _fail(str(exc), 2)
+    try:
+        assistant = Assistant.from_settings(get_settings())
+    except StoreError as exc:
+        _fail(str(exc), 1)
+    points = calibrate.measure(assistant, items)
+    thresholds = calibrate.calibrate(points, max_wrong)
+    for lang, t in thresholds.items():
+        mine = [p for p in points if p.lang == lang]
+        off, on = calibrate.rates(mine, t)
+        click.echo(f"{lang}: coverage ≥ {t['coverage']} or dense ≥ {t['dense']}: declines {off[0]}/{off[1]} off-topic "
+                   f"and {on[0]}/{on[1]} answerable dev questions")
+    if write_file:
+        calibrate.write(thresholds, ABSTENTION_FILE, len(points))
+        click.echo(f"written to {ABSTENTION_FILE}")
+
+
 @cli.command("feedback-export")
 @click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The web app's SQLite store (default: DATA_DIR/app.db).")

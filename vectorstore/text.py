@@ -30,7 +30,9 @@ def clean_text(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, strip accents, unify apostrophes and whitespace: the form used for matching."""
-    text = unicodedata.normalize("NFKD", text.lower())
+    # Decompose before and after lower-casing: compatibility forms (𝑨, ﬁ) only reveal their case once
+    # decomposed, and lower() can itself produce decomposable characters (İ → i̇); fold is idempotent.
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("’", "'").replace("‘", "'").replace("œ", "oe").replace("æ", "ae")
     return _SPACES.sub(" ", text).strip()
@@ -121,9 +123,16 @@ STOPWORDS: dict[str, frozenset[str]] = {
 
 
 def _normalised_stopwords() -> None:
-    # Stopwords are compared after normalisation (accents folded, Arabic letter variants unified).
+    """Our question words plus published lists (stopwords-iso for French and Arabic; for English the
+    NLTK-style list bundled with bm25s, stopwords-iso's English one drops content words such as
+    "research" or "world"), compared after normalisation (accents folded, Arabic letters unified)."""
+    import stopwordsiso
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    published = {"fr": stopwordsiso.stopwords("fr"), "ar": stopwordsiso.stopwords("ar"), "en": set(STOPWORDS_EN_PLUS)}
     for lang, words in list(STOPWORDS.items()):
-        STOPWORDS[lang] = frozenset(fold(normalize_arabic(w)) for w in words) | words
+        merged = set(words) | set(published[lang])
+        STOPWORDS[lang] = frozenset(fold(normalize_arabic(w)) for w in merged) | frozenset(merged)
 
 
 def normalize_arabic(text: str) -> str:
@@ -188,3 +197,44 @@ def tokenizer_signature() -> str:
     normalisation rule rebuilds the lexical index at the next ingest."""
     payload = "|".join(f"{lang}:{' '.join(sorted(words))}" for lang, words in sorted(STOPWORDS.items()))
     return content_hash(payload, "|".join(_AR_PREFIXES), _ELISION.pattern, _WORD.pattern)
+
+
+# --- language ------------------------------------------------------------------------------------------
+
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿŒœ]")
+_FOLDED_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_FR_CUES = frozenset(
+    "le la les un une des du de au aux et ou est sont dans sur pour par avec qui que quoi quel quelle quels "
+    "quelles comment pourquoi combien existe il elle ils elles nous vous je ce cette ces son sa ses leur "
+    "leurs en ne pas plus aide aides quand ou qu est-ce y a-t-il peut-on faut-il sur-le pour-la mon ma mes "
+    "culture numerique feuille route soutien jeu jeux musique livre cinema".split()
+)
+_EN_CUES = frozenset(
+    "the a an and or is are was were in on for by with who what which how why when where does do did "
+    "can could there their they it its this that these those of to from about any some my our your i "
+    "grant grants support funding music book books film films video game games digital roadmap".split()
+)
+_FR_MARKS = re.compile(r"[éèêëàâçùûôîïœ]|\b(?:l|d|qu|j|n|s|c)'")
+
+
+def detect_language(text: str, default: str = "fr") -> str:
+    """Deterministic fr / en / ar identification of a question or a document.
+
+    Script first (Arabic letters), then French and English cues: function words, accents, elisions. A tie
+    falls back to ``default`` (the interface language), so "CNC ?" is read in the user's language. It
+    lives here, at the bottom layer, because ingest labels documents with it and the assistant labels
+    questions with it: both must agree."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if arabic and arabic >= latin * 0.5:
+        return "ar"
+    lowered = text.lower()
+    words = _FOLDED_WORD.findall(fold(text))
+    fr = sum(w in _FR_CUES for w in words) + 1.5 * len(_FR_MARKS.findall(lowered))
+    en = sum(w in _EN_CUES for w in words)
+    if fr > en:
+        return "fr"
+    if en > fr:
+        return "en"
+    return default if default in LANGUAGES else "fr"
