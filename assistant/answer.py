@@ -117,14 +117,12 @@ def _redundant(a: SentenceInfo, b: SentenceInfo) -> bool:
     return bool(union) and len(a.tokens & b.tokens) / len(union) > 0.7
 
 
-def support(bank: SentenceBank, sentence: str, vector: np.ndarray | None, passage: Passage, lang: str) -> float:
-    """How well ``sentence`` is backed by ``passage`` (its text in ``lang`` or the original): the larger
-    of the share of the sentence's (idf-weighted) tokens found in the passage and the cosine similarity."""
-    tokens = set(tokenize(sentence, lang))
-    passage_tokens: set[str] = set()
-    for s in bank.sentences(passage, lang):
-        passage_tokens |= s.tokens
-    lexical = overlap(bank, lang, tokens, frozenset(passage_tokens)) if tokens else 0.0
+def support(bank: SentenceBank, sentence: str, vector: np.ndarray | None, passage: Passage, lang: str,
+            tokens: frozenset[str] | None = None) -> float:
+    """How well ``sentence`` is backed by ``passage`` (its text in ``lang``): the larger of the share of
+    the sentence's (idf-weighted) tokens found in the passage and the best cosine with its sentences."""
+    tokens = tokens if tokens is not None else frozenset(tokenize(sentence, lang))
+    lexical = overlap(bank, lang, set(tokens), bank.passage_tokens(passage, lang)) if tokens else 0.0
     cos = 0.0
     if vector is not None:
         vecs = [s.vector for s in bank.sentences(passage, lang) if s.vector is not None]

@@ -29,6 +29,7 @@ class SentenceBank:
     def __init__(self, index: Index) -> None:
         self.index = index
         self._cache: dict[tuple[str, str], list[SentenceInfo]] = {}
+        self._passage_tokens: dict[tuple[str, str], frozenset[str]] = {}
         self.idf: dict[str, dict[str, float]] = {}
         self.unseen: dict[str, float] = {}
         df: dict[str, dict[str, int]] = {}
@@ -54,6 +55,20 @@ class SentenceBank:
                 SentenceInfo(s, frozenset(tokenize(s, lang)), self.index.vector(s)) for s in p.sentences_in(lang)
             ]
         return self._cache[key]
+
+    def passage_tokens(self, p: Passage, lang: str) -> frozenset[str]:
+        key = (p.passage_id, lang)
+        if key not in self._passage_tokens:
+            self._passage_tokens[key] = frozenset().union(*(s.tokens for s in self.sentences(p, lang)))
+        return self._passage_tokens[key]
+
+    def entry_tokens(self, p: Passage, lang: str) -> frozenset[str]:
+        """Tokens of the passage in ``lang`` with its contextual header (what the lexical index saw)."""
+        key = (p.passage_id, f"entry:{lang}")
+        if key not in self._passage_tokens:
+            text = self.index.entry_texts.get(f"{p.passage_id}:{lang}", p.text_in(lang))
+            self._passage_tokens[key] = frozenset(tokenize(text, lang))
+        return self._passage_tokens[key]
 
     def weight(self, lang: str, token: str) -> float:
         return self.idf.get(lang, {}).get(token, self.unseen.get(lang, 8.0))
