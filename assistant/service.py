@@ -154,12 +154,7 @@ class Assistant:
         response = None
         streamed = False
         if self.llm is not None:
-            def llm_tokens():
-                nonlocal streamed
-                result = yield from self.llm.stream(self, q, question, hits, tokens)
-                return result
-
-            gen = llm_tokens()
+            gen = self.llm.stream(self, q, question, hits, tokens)
             try:
                 while True:
                     event = next(gen)
@@ -305,14 +300,13 @@ class Assistant:
 
     def search_aids(self, q: str | None, filters: dict[str, str], lang: str | None = None,
                     limit: int | None = None) -> dict:
-        ranked = None
-        if q is not None and q.strip():
-            text = self._validate(q)
-            qlang = detect_language(text, default=lang or "fr")
-            query = self._query(text, qlang)
+        if q is None or not q.strip():
+            return self.aids.search(filters, None, limit)
+        text = self._validate(q)
+        query = self._query(text, detect_language(text, default=lang or "fr"))
 
-            def ranked() -> list[tuple[str, float, list[str]]]:
-                return [(h.passage_id, h.score, h.matched_via) for h in self.searcher.search(query, 60)]
+        def ranked() -> list[tuple[str, float, list[str]]]:
+            return [(h.passage_id, h.score, h.matched_via) for h in self.searcher.search(query, 60)]
         return self.aids.search(filters, ranked, limit)
 
     def aid(self, aid_id: str) -> dict:

@@ -196,13 +196,13 @@ def parse_roadmap(source: str, doc_id: str, title: str, language: str, max_chars
         in_list = is_list and prev is not None and not block.blank_before and (in_list or raw_ends_colon(prev))
         in_list = in_list or (is_list and prev is not None and raw_ends_colon(prev) and not _MEASURE.match(raw))
 
-        if m := _AXIS.match(raw):
+        if _AXIS.match(raw):
             axis, objective, sub, mode, measure = text, "", "", "intro", ""
             b.add(text, block.start, block.end, path(), "heading")
-        elif (m := _OBJECTIVE.match(raw)) and len(raw) < 200:
+        elif _OBJECTIVE.match(raw) and len(raw) < 200:
             objective, sub, mode, measure = text.rstrip(" :"), "", "intro", ""
             b.add(objective, block.start, block.end, path(), "heading")
-        elif (m := _SUB.match(raw)) and (raw.startswith(("a", "b", "c", "d", "e", "f")) or raw.endswith("**")) and len(raw) < 250:
+        elif _SUB.match(raw) and (raw.startswith(("a", "b", "c", "d", "e", "f")) or raw.endswith("**")) and len(raw) < 250:
             sub, mode, measure = text.rstrip(" :"), "intro", ""
             b.add(sub, block.start, block.end, path(), "heading")
         elif _GOOD_PRACTICE_LABEL.match(raw):

@@ -17,11 +17,13 @@ LANGUAGES = ("fr", "en", "ar")
 # Characters that change nothing visible but can hide or reorder text (bidi overrides, zero-width).
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not text (a CLI argument in a wrong encoding)
 _SPACES = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
     """Remove invisible and control characters and collapse whitespace (user input, corpus lines)."""
+    text = _SURROGATE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)

@@ -77,8 +77,10 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         detail = f"request body larger than {self.max_bytes} bytes"
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await _send_json(send, 413 if length.isdigit() else 400, detail)
+        if length is not None and not length.isdigit():
+            return await _send_json(send, 400, "invalid Content-Length header")
+        if length is not None and int(length) > self.max_bytes:
+            return await _send_json(send, 413, detail)
 
         received = 0
         started = False

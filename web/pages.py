@@ -17,7 +17,6 @@ from pydantic import ValidationError
 
 from assistant.errors import NotFoundError
 from assistant.service import Assistant
-from vectorstore.models import Passage
 from web import chat, i18n
 from web.api import save_feedback
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep

@@ -26,6 +26,17 @@ def clean_message(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(text: str) -> str:
+    # JSON can escape a lone surrogate (\ud800), which no UTF-8 text holds: the tokenizer and SQLite
+    # would fail on it later with a 500. (Constrained strings such as ``message`` are refused by Pydantic.)
+    if _SURROGATE.search(text):
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
+    return text
+
+
 def _not_blank(text: str) -> str:
     text = clean_message(text)
     if not text:
@@ -33,7 +44,7 @@ def _not_blank(text: str) -> str:
     return text
 
 
-CleanText = Annotated[str, AfterValidator(clean_message)]
+CleanText = Annotated[str, AfterValidator(_unicode), AfterValidator(clean_message)]
 MessageText = Annotated[str, StringConstraints(min_length=1), AfterValidator(_not_blank)]
 ObjectId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 

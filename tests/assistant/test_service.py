@@ -47,7 +47,7 @@ def test_arabic_question_gets_an_arabic_answer_citing_the_french_passage(assista
 
 
 def test_off_topic_questions_are_declined_in_the_askers_language_with_suggestions(assistant):
-    for q, lang in [("Quel temps fera-t-il à Marseille demain ?", "fr"), ("Who won the 2018 FIFA World Cup?", "en"),
+    for q, lang in [("Quel temps fera-t-il à Marseille demain ?", "fr"), ("What is a good recipe for chocolate cake?", "en"),
                     ("كيف أحضّر طبق الكسكس بالخضار؟", "ar")]:
         res = assistant.answer(q)
         assert res.abstained and res.language == lang and not res.citations
