@@ -65,48 +65,85 @@ def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None) -> 
     ctx.obj = {"settings": get_settings().model_copy(update=overrides)}
 
 
-def run_ingest_command(settings: Settings, corpus: Path | None = None, quiet: bool = False) -> dict:
-    from tqdm import tqdm
+class _IngestProgress:
+    """Ingest progress on stderr: a bar on a terminal; elsewhere (logs, CI, a pipe) one plain line per step
+    and per embedded batch, which a supervisor or a test can follow."""
 
+    def __init__(self, enabled: bool = True) -> None:
+        from tqdm import tqdm
+
+        self.lines = enabled and not sys.stderr.isatty()
+        self.bar = tqdm(total=0, unit="text", desc="ingest", file=sys.stderr, leave=False,
+                        disable=not enabled or self.lines)
+        self.done = self.total = 0
+
+    def step(self, name: str) -> None:
+        if self.lines:
+            click.echo(f"ingest: {name}", err=True)
+        self.bar.set_description(f"ingest: {name}")
+
+    def set_total(self, n: int) -> None:
+        self.total = n
+        if self.lines:
+            click.echo(f"ingest: {n} texts to embed", err=True)
+        self.bar.total = n
+        self.bar.refresh()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.lines:
+            click.echo(f"ingest: embedded {self.done}/{self.total}", err=True)
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_ingest_command(settings: Settings, corpus: Path | None = None, quiet: bool = False,
+                       max_file_bytes: int | None = None) -> dict:
+    from ingest.corpus import MAX_FILE_BYTES
     from ingest.pipeline import run_ingest
-    from vectorstore.embeddings import get_embeddings
+    from vectorstore.embeddings import LazyEmbeddings
 
-    bar = tqdm(total=0, unit="text", desc="ingest", file=sys.stderr, disable=quiet, leave=False)
-
-    def step(name: str) -> None:
-        bar.set_description(f"ingest: {name}")
-
-    def total(n: int) -> None:
-        bar.total = n
-        bar.refresh()
-
-    embeddings = get_embeddings(settings.embedding_model, settings.embedding_backend)
-    report = run_ingest(corpus or settings.corpus_dir, settings.data_dir, embeddings, settings.chroma(),
-                        progress=bar.update, on_step=step, on_total=total)
-    bar.close()
+    progress = _IngestProgress(enabled=not quiet)
+    try:
+        # Loaded on first use, under the writer lock: a second ingest fails at once, an unchanged corpus is
+        # answered without loading the model.
+        report = run_ingest(corpus or settings.corpus_dir, settings.data_dir,
+                            LazyEmbeddings(settings.embedding_model, settings.embedding_backend),
+                            settings.chroma(), progress=progress.advance, on_step=progress.step,
+                            on_total=progress.set_total, max_file_bytes=max_file_bytes or MAX_FILE_BYTES)
+    finally:
+        progress.close()
     return report.as_dict()
 
 
 @main.command()
-@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False), help="Corpus folder (default CORPUS_DIR).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Corpus folder (default CORPUS_DIR). With a manifest.yaml, its documents; without one, every "
+                   ".txt, .md, .html/.htm and .pdf file in it and its sub-folders.")
+@click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True,
+              envvar="INGEST_MAX_FILE_MB", help="Larger files are skipped (reported).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (progress still goes to stderr).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.pass_context
 @_guard
-def ingest(ctx: click.Context, corpus: Path | None, as_json: bool) -> None:
-    """Parse the corpus and build (or update) the index."""
+def ingest(ctx: click.Context, corpus: Path | None, max_file_mb: float, as_json: bool, quiet: bool) -> None:
+    """Parse the corpus and build (or update) the index: only new or changed text is embedded, the new build
+    is switched in atomically, and only one ingest may write at a time."""
     settings = _settings(ctx)
-    if corpus is not None and not (corpus / "manifest.yaml").is_file():
-        raise CliError(f"{corpus}: no manifest.yaml in that folder")
-    report = run_ingest_command(settings, corpus, quiet=as_json)
+    report = run_ingest_command(settings, corpus, quiet=quiet, max_file_bytes=int(max_file_mb * 1_000_000))
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
     if not report["changed"]:
         click.echo(f"nothing new: {report['passages']} passages unchanged (build {report['build_id']})")
     else:
-        click.echo(f"build {report['build_id']}: {report['documents']} documents, {report['passages']} passages "
-                   f"({report['added']} added, {report['removed']} removed, {report['unchanged']} unchanged), "
-                   f"{report['embedded']} texts embedded, {report['aids']} aid cards")
+        docs = ", ".join(f"{n} {what}" for what in ("added", "updated", "removed")
+                         if (n := len(report[f"documents_{what}"])))
+        click.echo(f"build {report['build_id']}: {report['documents']} documents{f' ({docs})' if docs else ''}, "
+                   f"{report['passages']} passages ({report['added']} added, {report['removed']} removed, "
+                   f"{report['unchanged']} unchanged), {report['embedded']} texts embedded, {report['aids']} aid cards")
     for line in report["skipped"]:
         click.echo(f"skipped: {line}", err=True)
     if report["untranslated"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -16,6 +17,17 @@ from langchain_core.embeddings import Embeddings
 from vectorstore.errors import EmbeddingModelError
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+class Encoder(Protocol):
+    """What indexing needs from a model: its name (recorded in builds), its dimension, and vectors."""
+
+    model_name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
 
 
 def resolve_model(name: str) -> str:
@@ -44,7 +56,7 @@ class SentenceEmbeddings(Embeddings):
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        return int(self._model.get_embedding_dimension())
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
@@ -65,3 +77,24 @@ class SentenceEmbeddings(Embeddings):
 def get_embeddings(model: str = DEFAULT_MODEL, backend: str = "torch") -> SentenceEmbeddings:
     """One loaded model per (name, backend) and process: loading costs seconds, encoding milliseconds."""
     return SentenceEmbeddings(model, backend)
+
+
+class LazyEmbeddings:
+    """Stands for ``get_embeddings(model, backend)`` until a vector is needed: an ingest with nothing new
+    never pays the model's load time, and one that must wait for the writer lock loads it only once it
+    holds the lock."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, backend: str = "torch") -> None:
+        self.model_name = model
+        self.backend = backend
+
+    @property
+    def loaded(self) -> SentenceEmbeddings:
+        return get_embeddings(self.model_name, self.backend)
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded.dimension
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self.loaded.encode(texts, batch_size)

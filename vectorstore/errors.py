@@ -2,7 +2,8 @@
 
     StoreError
     ├── IndexMissingError   no index has been built yet (run `assistant ingest`)
-    └── EmbeddingModelError the configured embedding model cannot be loaded
+    ├── EmbeddingModelError the configured embedding model cannot be loaded
+    └── ChromaServerError   the Chroma server (CHROMA_HOST) cannot be reached or lacks the live collection
 """
 
 
@@ -15,4 +16,8 @@ class IndexMissingError(StoreError):
 
 
 class EmbeddingModelError(StoreError):
+    pass
+
+
+class ChromaServerError(StoreError):
     pass

@@ -14,23 +14,27 @@ Layout under ``data_dir``::
 A passage is indexed once per language it exists in ("entries" ``<passage_id>:<lang>``); each entry is
 embedded with its contextual header (section path and measure), while the text returned to callers
 stays the passage itself.
+
+How a build folder is staged, switched in and cleaned up after a crash is ``vectorstore.builds``
+(``current_build`` is re-exported here).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from chromadb.errors import NotFoundError
 
+from vectorstore.builds import (clean_stale, current_build, fsync_tree, prune, publish, read_info,
+                                recorded_address, staging_dir)
 from vectorstore.chroma import ChromaConfig, collection_name, make_client
-from vectorstore.embeddings import SentenceEmbeddings
-from vectorstore.errors import IndexMissingError
+from vectorstore.embeddings import Encoder
+from vectorstore.errors import ChromaServerError, IndexMissingError
 from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Passage
 from vectorstore.text import LANGUAGES, content_hash, tokenizer_signature
@@ -78,37 +82,6 @@ def fingerprint(passages: list[Passage], extras: dict[str, object], model: str) 
     return content_hash(payload, length=24)
 
 
-# --- pointer to the live build ---------------------------------------------------------------------
-
-
-def current_build(data_dir: Path) -> Path | None:
-    pointer = data_dir / "CURRENT"
-    if not pointer.is_file():
-        return None
-    build = data_dir / "indexes" / pointer.read_text(encoding="utf-8").strip()
-    return build if (build / "build.json").is_file() else None
-
-
-def _switch(data_dir: Path, build_id: str) -> None:
-    tmp = data_dir / f".CURRENT.{os.getpid()}"
-    tmp.write_text(build_id, encoding="utf-8")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, data_dir / "CURRENT")
-    dir_fd = os.open(data_dir, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
-
-
 # --- vectors keyed by content ------------------------------------------------------------------------
 
 
@@ -129,6 +102,13 @@ class VectorCache:
         keys = json.loads((folder / "vectors.json").read_text(encoding="utf-8"))
         return cls(keys, np.load(folder / "vectors.npy"))
 
+    def merged(self, other: "VectorCache") -> "VectorCache":
+        """This cache, plus the rows of ``other`` it lacks (same model and dimension only)."""
+        if other.matrix.shape[1:] != self.matrix.shape[1:]:
+            return self
+        extra = [i for i, k in enumerate(other.keys) if k not in self.row]
+        return VectorCache(self.keys + [other.keys[i] for i in extra], np.vstack([self.matrix, other.matrix[extra]]))
+
     def get(self, text: str) -> np.ndarray | None:
         i = self.row.get(content_hash(text))
         return None if i is None else self.matrix[i]
@@ -138,8 +118,9 @@ class VectorCache:
         (folder / "vectors.json").write_text(json.dumps(self.keys), encoding="utf-8")
 
 
-def embed_all(texts: list[str], embeddings: SentenceEmbeddings, previous: VectorCache | None,
-              progress: Callable[[int], None] | None = None) -> tuple[VectorCache, int]:
+def embed_all(texts: list[str], embeddings: Encoder, previous: VectorCache | None,
+              progress: Callable[[int], None] | None = None,
+              on_total: Callable[[int], None] | None = None) -> tuple[VectorCache, int]:
     """Vectors for ``texts`` (deduplicated), reusing ``previous`` ones; returns the cache and how many were new."""
     keys: list[str] = []
     seen: dict[str, int] = {}
@@ -150,15 +131,21 @@ def embed_all(texts: list[str], embeddings: SentenceEmbeddings, previous: Vector
             seen[k] = len(keys)
             keys.append(k)
             unique.append(t)
-    dim = embeddings.dimension
+    # ``previous`` holds vectors of the same model (the caller checks the name), so its width is the model's:
+    # an ingest with nothing new to embed never loads the model.
+    dim = previous.matrix.shape[1] if previous is not None and previous.keys else embeddings.dimension
     matrix = np.zeros((len(keys), dim), dtype=np.float32)
     missing = []
     for i, t in enumerate(unique):
-        vec = previous.get(t) if previous is not None and previous.matrix.shape[1:] == (dim,) else None
+        vec = previous.get(t) if previous is not None else None
         if vec is None:
             missing.append(i)
         else:
             matrix[i] = vec
+    if missing and previous is not None and embeddings.dimension != dim:  # same name, another model: start afresh
+        return embed_all(texts, embeddings, None, progress, on_total)
+    if on_total:
+        on_total(len(missing))
     for start in range(0, len(missing), 64):
         batch = missing[start : start + 64]
         matrix[batch] = embeddings.encode([unique[i] for i in batch])
@@ -176,6 +163,7 @@ class BuildResult:
     build_id: str
     changed: bool
     embedded: int
+    cleaned: list[str] = field(default_factory=list)  # leftovers of killed ingests and old builds removed
 
 
 def sentence_texts(passages: list[Passage]) -> list[str]:
@@ -186,45 +174,68 @@ def sentence_texts(passages: list[Passage]) -> list[str]:
     return out
 
 
+def _holds(info: dict, fp: str, chroma: ChromaConfig) -> bool:
+    """Whether a build already holds this content, with its vectors where the settings say they live."""
+    if info.get("fingerprint") != fp or recorded_address(info) != chroma.address:
+        return False
+    if not chroma.server_mode:
+        return True
+    try:  # the server may have been reset or pointed at another folder since
+        return make_client(chroma, None).get_collection(info["collection"]).count() == info.get("entries")
+    except NotFoundError:
+        return False
+
+
+def _new_build_id(data_dir: Path, fp: str) -> str:
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{fp[:8]}"
+    build_id, n = base, 1
+    while (data_dir / "indexes" / build_id).exists():  # same content twice in one second
+        n += 1
+        build_id = f"{base}-{n}"
+    return build_id
+
+
 def build_index(
     data_dir: Path,
     passages: list[Passage],
     extras: dict[str, object],
-    embeddings: SentenceEmbeddings,
+    embeddings: Encoder,
     chroma: ChromaConfig,
     progress: Callable[[int], None] | None = None,
     on_step: Callable[[str], None] | None = None,
     vector_seed: Path | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> BuildResult:
     """Write a new build beside the live one and switch to it; nothing changes if the content is the same.
 
-    Embeddings are reused, by content, from the live build (or ``vector_seed``, another build folder of
-    the same model): only new or changed text is embedded."""
+    Embeddings are reused, by content, from the live build and from ``vector_seed`` (another build folder
+    of the same model, e.g. the repository's own index for a test's fresh folder): only text that
+    neither holds is embedded. ``on_total`` receives how many texts will be embedded, ``progress`` each
+    batch done, ``on_step`` the name of each step as it starts.
+
+    Crash-safe (see ``vectorstore.builds``): a process killed at any point leaves the previous build live
+    and whole. The caller must hold the writer lock (``ingest.pipeline.writer_lock``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    step = on_step or (lambda _s: None)
+    cleaned = clean_stale(data_dir, chroma)
     fp = fingerprint(passages, extras, embeddings.model_name)
     live = current_build(data_dir)
-    if live is not None:
-        info = json.loads((live / "build.json").read_text(encoding="utf-8"))
-        if info.get("fingerprint") == fp and (not chroma.server_mode or info.get("chroma_host") == chroma.host):
-            return BuildResult(live, live.name, changed=False, embedded=0)
-    step = on_step or (lambda _s: None)
+    if live is not None and _holds(read_info(live), fp, chroma):
+        return BuildResult(live, live.name, changed=False, embedded=0, cleaned=cleaned)
 
-    build_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{fp[:8]}"
-    staging = data_dir / "indexes" / f".staging-{build_id}"
-    if staging.exists():
-        shutil.rmtree(staging)
+    build_id = _new_build_id(data_dir, fp)
+    staging = staging_dir(data_dir, build_id)
     staging.mkdir(parents=True)
 
     entries = entries_for(passages)
-    seed = live if live is not None else vector_seed
     previous = None
-    if seed is not None and (seed / "vectors.json").is_file():
-        seed_info = json.loads((seed / "build.json").read_text(encoding="utf-8"))
-        if seed_info.get("model") == embeddings.model_name:
-            previous = VectorCache.load(seed)
+    for seed in (live, vector_seed):
+        if seed is not None and (seed / "vectors.json").is_file() and read_info(seed).get("model") == embeddings.model_name:
+            cache = VectorCache.load(seed)
+            previous = cache if previous is None else previous.merged(cache)
     step("embedding")
     texts = [e.text for e in entries] + sentence_texts(passages)
-    cache, embedded = embed_all(texts, embeddings, previous, progress)
+    cache, embedded = embed_all(texts, embeddings, previous, progress, on_total)
     cache.save(staging)
 
     step("lexical index")
@@ -253,6 +264,7 @@ def build_index(
                 for e in batch
             ],
         )
+        step(f"chroma {start + len(batch)}/{len(entries)}")
     del collection, client
 
     step("passages")
@@ -266,23 +278,17 @@ def build_index(
         json.dumps({
             "build_id": build_id, "fingerprint": fp, "schema": SCHEMA_VERSION, "model": embeddings.model_name,
             "passages": len(passages), "entries": len(entries), "collection": name,
-            "chroma_host": chroma.host, "created": time.time(),
+            "chroma_host": chroma.host, "chroma_address": chroma.address, "created": time.time(),
         }, indent=2),
         encoding="utf-8",
     )
-    _fsync_tree(staging)
-    final = data_dir / "indexes" / build_id
-    os.replace(staging, final)
-    _switch(data_dir, build_id)
-    _prune(data_dir, keep={build_id, live.name if live else ""})
-    return BuildResult(final, build_id, changed=True, embedded=embedded)
-
-
-def _prune(data_dir: Path, keep: set[str]) -> None:
-    """Remove old builds and abandoned staging folders (a killed ingest leaves one behind)."""
-    for path in (data_dir / "indexes").iterdir():
-        if path.name not in keep and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
+    step("sync to disk")
+    fsync_tree(staging)
+    step("switch")
+    final = publish(data_dir, staging, build_id)
+    step("clean up")
+    cleaned += prune(data_dir, {build_id, live.name if live else ""}, chroma)
+    return BuildResult(final, build_id, changed=True, embedded=embedded, cleaned=cleaned)
 
 
 # --- read side -----------------------------------------------------------------------------------------
@@ -305,8 +311,17 @@ class Index:
         }
         self.vectors = VectorCache.load(build_dir)
         self.chroma_config = chroma
+        where = recorded_address(self.info)
+        if where != chroma.address:
+            raise IndexMissingError(
+                f"the live index keeps its vectors in {where or 'the embedded store'}, but the settings point to "
+                f"{chroma.address or 'the embedded store'}: run `assistant ingest` with these settings")
         self.client = make_client(chroma, build_dir / "chroma")
-        self.collection = self.client.get_collection(self.info["collection"], embedding_function=None)
+        try:
+            self.collection = self.client.get_collection(self.info["collection"], embedding_function=None)
+        except NotFoundError as exc:
+            raise ChromaServerError(f"collection {self.info['collection']!r} is missing from the Chroma store at "
+                                    f"{chroma.address or build_dir}: run `assistant ingest`") from exc
         self.entry_texts = {e.entry_id: e.text for e in entries_for(self.ordered)}
 
     @classmethod

@@ -1,0 +1,42 @@
+"""`assistant ingest` on a folder of mixed formats, in process through click (the real command and model)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from assistant.cli import main
+from tests.ingest.test_corpus import EN, _mixed_folder
+from vectorstore.chroma import ChromaConfig
+from vectorstore.index import Index
+
+
+def test_ingest_a_folder_of_mixed_formats_from_the_command_line(tmp_path, monkeypatch, embeddings):
+    monkeypatch.chdir(tmp_path)  # no .env from the developer's working directory
+    folder, data = _mixed_folder(tmp_path), tmp_path / "data"
+    result = CliRunner().invoke(main, ["--data-dir", str(data), "ingest", "--corpus", str(folder), "--json",
+                                       "--max-file-mb", "0.005"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["corpus_mode"] == "folder" and report["changed"]
+    assert sorted(report["documents_added"]) == ["arabe", "notes", "notes-txt", "page", "reports-2024-annual-report"]
+    assert any("big (big.txt): file too large" in s for s in report["skipped"])
+    # data on stdout, progress on stderr (one line per step when stderr is not a terminal)
+    assert "ingest: reading corpus" in result.stderr and "ingest: switch" in result.stderr
+
+    index = Index.open(data, ChromaConfig())
+    hits = index.dense(embeddings.encode([EN])[0], 2)
+    assert {index.passages[h.split(":")[0]].document for h, _ in hits} == {"notes-txt", "reports-2024-annual-report"}
+
+
+def test_ingest_says_in_one_line_when_nothing_can_be_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(b"")
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "ingest", "--corpus", str(folder), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: nothing to index in {folder} (1 skipped; first: a (a.txt): empty file); "
+        f"the current index is left as it is"]
