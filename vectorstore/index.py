@@ -323,6 +323,8 @@ class Index:
             raise ChromaServerError(f"collection {self.info['collection']!r} is missing from the Chroma store at "
                                     f"{chroma.address or build_dir}: run `assistant ingest`") from exc
         self.entry_texts = {e.entry_id: e.text for e in entries_for(self.ordered)}
+        # A build never changes once live: count its entries once rather than on every search.
+        self.entries = self.collection.count()
 
     @classmethod
     def open(cls, data_dir: Path, chroma: ChromaConfig) -> "Index":
@@ -341,7 +343,7 @@ class Index:
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest entries by cosine similarity: (entry_id, similarity)."""
-        res = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(k, max(1, self.collection.count())),
+        res = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(k, max(1, self.entries)),
                                     include=["distances"])
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
 
