@@ -18,7 +18,7 @@ from assistant.retrieval import HybridSearcher, Mode, Query
 from assistant.schemas import (AnswerSentence, ChatResponse, Citation, SearchResponse, SearchResult, Suggestion,
                                Turn)
 from assistant.settings import Settings
-from vectorstore.embeddings import get_embeddings
+from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
 from vectorstore.text import clean_text
@@ -66,8 +66,9 @@ class Assistant:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self.embeddings = get_embeddings(settings.embedding_model, settings.embedding_backend)
         _limit_threads(settings.query_threads)
+        self.embeddings = get_query_encoder(settings.embedding_model, settings.query_backend,
+                                            settings.data_dir / "models", settings.query_threads)
         self.glossary = Glossary(index.extra("glossary", []))  # type: ignore[arg-type]
         self.bank = SentenceBank(index)
         self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank)

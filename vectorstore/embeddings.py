@@ -8,13 +8,17 @@ path can be configured (a multilingual model, for a deployment that can reach a 
 from __future__ import annotations
 
 import functools
+import logging
 import os
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.errors import EmbeddingModelError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
 
@@ -77,6 +81,20 @@ class SentenceEmbeddings(Embeddings):
 def get_embeddings(model: str = DEFAULT_MODEL, backend: str = "torch") -> SentenceEmbeddings:
     """One loaded model per (name, backend) and process: loading costs seconds, encoding milliseconds."""
     return SentenceEmbeddings(model, backend)
+
+
+@functools.lru_cache(maxsize=4)
+def get_query_encoder(model: str, backend: str, cache_dir: Path, threads: int = 1) -> "Embeddings":
+    """The encoder for questions: ``onnx`` (the default, see vectorstore/onnx.py) or ``torch``. When the ONNX
+    encoder cannot serve this model (another pooling, no local folder, export failure), torch does."""
+    if backend == "onnx":
+        from vectorstore.onnx import OnnxEmbeddings
+
+        try:
+            return OnnxEmbeddings(model, Path(resolve_model(model)), cache_dir, threads)
+        except Exception as exc:  # any failure: the torch encoder gives the same vectors, only slower
+            log.warning("ONNX query encoder unavailable (%s); using torch", str(exc).splitlines()[0][:200])
+    return get_embeddings(model, "torch")
 
 
 class LazyEmbeddings:
