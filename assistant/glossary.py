@@ -17,21 +17,26 @@ class Glossary:
     def __init__(self, terms: list[dict]) -> None:
         self.terms = terms
         self._forms: dict[str, list[tuple[tuple[str, ...], int]]] = {lang: [] for lang in LANGS}
-        self._acronyms: list[tuple[re.Pattern[str], int]] = []
+        acronyms: dict[str, int] = {}
         for i, t in enumerate(terms):
             for a in t.get("acronyms", []):
-                self._acronyms.append((re.compile(rf"(?<!\w){re.escape(a)}(?!\w)"), i))
+                acronyms.setdefault(a, i)
             for lang in LANGS:
                 for s in t.get(lang, []):
                     stems = tuple(tokenize(s, lang))
                     if stems:
                         self._forms[lang].append((stems, i))
+        # One alternation for every acronym, longest first, matched as whole words.
+        self._acronym_term = acronyms
+        alternation = "|".join(re.escape(a) for a in sorted(acronyms, key=len, reverse=True))
+        self._acronym_re = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if acronyms else None
 
     def match(self, query: str, lang: str) -> list[dict]:
         """Terms the query names, in its language or by acronym."""
         hits: list[int] = []
-        for pattern, i in self._acronyms:
-            if i not in hits and pattern.search(query):
+        for m in self._acronym_re.finditer(query) if self._acronym_re else ():
+            i = self._acronym_term[m.group(0)]
+            if i not in hits:
                 hits.append(i)
         q = tokenize(query, lang)
         joined = f" {' '.join(q)} "
@@ -40,17 +45,17 @@ class Glossary:
                 hits.append(i)
         return [self.terms[i] for i in hits]
 
-    def expand(self, query: str, lang: str, target: str | None = None) -> list[str]:
+    def expand(self, query: str, lang: str, target: str | None = None, terms: list[dict] | None = None) -> list[str]:
         """Equivalents (in ``target``, default the query's language) and acronyms of the named terms."""
         out: list[str] = []
-        for t in self.match(query, lang):
+        for t in self.match(query, lang) if terms is None else terms:
             out.extend(t.get(target or lang, [])[:3])
             out.extend(t.get("acronyms", []))
         return out
 
-    def english_gloss(self, query: str, lang: str) -> list[str]:
+    def english_gloss(self, query: str, lang: str, terms: list[dict] | None = None) -> list[str]:
         """English names of the terms in the query: helps an English-only embedding model."""
-        return [t["en"][0] for t in self.match(query, lang) if t.get("en")]
+        return [t["en"][0] for t in (self.match(query, lang) if terms is None else terms) if t.get("en")]
 
     def full_name(self, acronym: str, lang: str) -> str | None:
         for t in self.terms:

@@ -76,11 +76,12 @@ class HybridSearcher:
     def prepare(self, text: str, lang: str, extra: str = "") -> Query:
         """Tokens and vector of a question (``extra``: context from earlier turns, weighted lower)."""
         own = _unique(tokenize(text, lang))
-        expansion = tokenize(" ".join(self.glossary.expand(text, lang)), lang)
+        terms = self.glossary.match(text, lang)
+        expansion = tokenize(" ".join(self.glossary.expand(text, lang, terms=terms)), lang)
         context = tokenize(extra, lang) if extra else []
         tokens = _unique(own + context)
         expanded = _unique(tokens + expansion)
-        gloss = self.glossary.english_gloss(text, lang) if lang != "en" else []
+        gloss = self.glossary.english_gloss(text, lang, terms=terms) if lang != "en" else []
         dense_text = " ".join([text, *gloss, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector, content_tokens=tokens)
