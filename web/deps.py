@@ -1,5 +1,8 @@
 """What routes receive: the settings, the assistant and the store built by ``create_app``, and the
-browser's owner token (the cookie that scopes its list of conversations)."""
+browser's owner token (the cookie that scopes its list of conversations).
+
+They only read what is already in memory, so they are ``async``: FastAPI runs a plain ``def``
+dependency in its thread pool, a hand-off per dependency per request that costs more than the lookup."""
 
 from __future__ import annotations
 
@@ -12,19 +15,19 @@ from assistant.settings import Settings
 from web.store import Store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
     return cast(Assistant, request.app.state.assistant)
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return cast(Store, request.app.state.store)
 
 
-def get_owner(request: Request) -> str:
+async def get_owner(request: Request) -> str:
     # Set for every request by middleware.OwnerCookie (a new token when the browser has none).
     return cast(str, request.state.owner)
 

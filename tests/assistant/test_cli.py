@@ -1,0 +1,59 @@
+"""The `assistant` command line over the real index: JSON on stdout, one-line errors, exit codes."""
+
+import json
+
+from click.testing import CliRunner
+
+from assistant.cli import main
+
+
+def _run(settings, *args):
+    return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), "--corpus-dir", str(settings.corpus_dir), *args])
+
+
+def test_ask_json_cites_the_passage_about_novembre_numerique(built_index):
+    result = _run(built_index, "ask", "--json", "Qu'est-ce que le Festival Novembre Numérique ?")
+    assert result.exit_code == 0, result.output
+    res = json.loads(result.stdout)
+    assert not res["abstained"] and res["language"] == "fr"
+    assert "Novembre Numérique" in res["citations"][0]["text"]
+    assert res["citations"][0]["url"] == f"/passages/{res['citations'][0]['passage_id']}"
+
+
+def test_search_json_and_text(built_index):
+    result = _run(built_index, "search", "-k", "3", "--json", "aides du CNL pour les revues")
+    assert result.exit_code == 0
+    res = json.loads(result.stdout)
+    assert res["lang"] == "fr" and len(res["results"]) == 3
+    text = _run(built_index, "search", "-k", "2", "digital lab africa")
+    assert text.exit_code == 0 and "Digital Lab Africa" in text.stdout
+
+
+def test_aids_json_filters(built_index):
+    result = _run(built_index, "aids", "--sector", "music", "--json")
+    assert result.exit_code == 0
+    cards = json.loads(result.stdout)["aids"]
+    assert cards and all("music" in c["sectors"] for c in cards)
+
+
+def test_errors_are_one_line_with_exit_code_1(built_index, tmp_path):
+    for args in (["ask", "?!"], ["search", "le la les"]):
+        result = _run(built_index, *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    empty = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "ask", "CNC"])
+    assert empty.exit_code == 1 and "assistant ingest" in empty.stderr
+
+
+def test_usage_errors_exit_2(built_index):
+    assert _run(built_index, "search", "-k", "abc", "CNC").exit_code == 2
+    assert _run(built_index, "ask", "--lang", "de", "CNC").exit_code == 2
+
+
+def test_chat_keeps_history_between_turns(built_index):
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(built_index.data_dir), "chat"],
+        input="Qu'est-ce que le Digital Lab Africa ?\nQui l'a créé ?\n\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("[1]") >= 2
+    assert "Digital Lab Africa" in result.stderr  # the rewritten follow-up is shown on stderr
