@@ -3,16 +3,15 @@
 sentence-transformers' own ``backend="onnx"`` (what ``EMBEDDING_BACKEND=onnx`` selects) loads models
 through optimum-onnx, whose releases (0.1.0 is the latest) require transformers < 4.58, while
 sentence-transformers 6.2 requires transformers >= 5: it cannot be installed beside this stack. It is
-tried anyway and the reason it fails is recorded. The measurement then runs the same model on
-onnxruntime directly: the packaged MiniLM exported with ``torch.onnx`` (which needs the ``onnx``
-package; without it this section is skipped and says so), the model's own tokenizer and settings, mean
-pooling and normalisation, as the sentence-transformers pipeline of this model does.
+tried anyway and the reason it fails is recorded. The measurement then compares torch with the
+project's own ONNX encoder (``vectorstore/onnx.py``, the default question encoder): the packaged MiniLM
+exported with ``torch.onnx`` and run on onnxruntime with the model's tokenizer, mean pooling and
+normalisation, as the sentence-transformers pipeline of this model does.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import time
 from pathlib import Path
@@ -22,76 +21,11 @@ import numpy as np
 from assistant.service import Assistant
 from bench.questions import Question
 from bench.timing import time_calls
+from vectorstore.embeddings import get_embeddings
+from vectorstore.onnx import OnnxEmbeddings
 
 # The version that exports this model with torch 2.13 here (a build-time need only, not a runtime one).
 ONNX_PIN = "onnx==1.23.2"
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-class OrtEncoder:
-    """all-MiniLM-L6-v2 on onnxruntime: tokenizer → transformer → mean pooling → L2 normalisation."""
-
-    def __init__(self, model_dir: Path, onnx_path: Path, model_name: str, threads: int = 0) -> None:
-        import onnxruntime as ort
-        from transformers import AutoTokenizer
-
-        self.model_name = model_name
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-        config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        self.max_length = int(config.get("max_seq_length", 256))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads  # 0: one per core
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        self.wanted = {i.name for i in self.session.get_inputs()}
-        self._dimension = int(self.session.get_outputs()[0].shape[-1])
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        out = []
-        for start in range(0, len(texts), batch_size):
-            enc = self.tokenizer(texts[start : start + batch_size], padding=True, truncation="longest_first",
-                                 max_length=self.max_length, return_tensors="np")
-            feed = {k: v.astype(np.int64) for k, v in enc.items() if k in self.wanted}
-            hidden = self.session.run(None, feed)[0]
-            mask = enc["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
-        if not out:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32)
-
-
-def export(model_dir: Path, out: Path) -> float:
-    """Export the transformer to ONNX (dynamic batch and length); returns the seconds it took."""
-    import warnings
-
-    import torch
-    from transformers import AutoModel
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    t0 = time.perf_counter()
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
-    sample = torch.ones((2, 8), dtype=torch.long)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Wrapped(model), (sample, sample, torch.zeros_like(sample)), str(out), input_names=list(INPUTS),
-            output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*INPUTS, "last_hidden_state"]},
-        )
-    return round(time.perf_counter() - t0, 2)
 
 
 def sentence_transformers_backend(model: str) -> str | None:
@@ -105,16 +39,20 @@ def sentence_transformers_backend(model: str) -> str | None:
     return None
 
 
-def rankings(assistant: Assistant, encoder: object, questions: list[Question], k: int = 10) -> dict[str, object]:
-    """Top-``k`` of ``Assistant.search`` with the torch encoder and with ``encoder``, question by question."""
-    torch_encoder = assistant.embeddings
+def rankings(assistant: Assistant, torch_encoder: object, encoder: object, questions: list[Question],
+             k: int = 10) -> dict[str, object]:
+    """Top-``k`` of ``Assistant.search`` with ``torch_encoder`` and with ``encoder``, question by question."""
+    serving = assistant.embeddings
     unique = list(dict.fromkeys(q.text for q in questions))
-    before = {t: [r.passage_id for r in assistant.search(t, k=k).results] for t in unique}
-    assistant.embeddings = assistant.searcher.embeddings = encoder  # type: ignore[assignment]
+
+    def top(enc: object) -> dict[str, list[str]]:
+        assistant.embeddings = assistant.searcher.embeddings = enc  # type: ignore[assignment]
+        return {t: [r.passage_id for r in assistant.search(t, k=k).results] for t in unique}
+
     try:
-        after = {t: [r.passage_id for r in assistant.search(t, k=k).results] for t in unique}
+        before, after = top(torch_encoder), top(encoder)
     finally:
-        assistant.embeddings = assistant.searcher.embeddings = torch_encoder
+        assistant.embeddings = assistant.searcher.embeddings = serving
     identical = sum(before[t] == after[t] for t in unique)
     same_set = sum(set(before[t]) == set(after[t]) for t in unique)
     top1 = sum(before[t][:1] == after[t][:1] for t in unique)
@@ -132,8 +70,8 @@ def recommendation(torch_p50: float, onnx_p50: float, identical_share: float) ->
     faster = onnx_p50 < torch_p50 * 0.9
     same = identical_share >= 0.99
     if faster and same:
-        return (f"faster ({onnx_p50:.1f} vs {torch_p50:.1f} ms p50) with the same rankings: make it the default "
-                "once it can be selected through settings")
+        return (f"faster ({onnx_p50:.1f} vs {torch_p50:.1f} ms p50) with the same rankings: keep it the default "
+                "question encoder (QUERY_BACKEND=onnx)")
     if faster:
         return (f"faster ({onnx_p50:.1f} vs {torch_p50:.1f} ms p50) but rankings differ on "
                 f"{(1 - identical_share):.1%} of questions: keep torch until the differences are understood")
@@ -160,13 +98,14 @@ def measure(assistant: Assistant, questions: list[Question], model_dir: Path, wo
     from importlib import metadata
 
     result["onnx_version"] = metadata.version("onnx")
-    onnx_path = workdir / "minilm.onnx"
-    result["export_s"] = export(model_dir, onnx_path)
-    result["model_mb"] = round(onnx_path.stat().st_size / 2**20, 1)
-    ort_default = OrtEncoder(model_dir, onnx_path, model_name, threads=0)
-    ort_one = OrtEncoder(model_dir, onnx_path, model_name, threads=1)
+    t0 = time.perf_counter()
+    ort_default = OnnxEmbeddings(model_name, model_dir, workdir, threads=0)  # exports into workdir
+    result["export_s"] = round(time.perf_counter() - t0, 2)
+    result["model_mb"] = round(sum(p.stat().st_size for p in workdir.glob("*.onnx")) / 2**20, 1)
+    ort_one = OnnxEmbeddings(model_name, model_dir, workdir, threads=1)
 
-    torch_encoder = assistant.embeddings
+    # The assistant serves with the ONNX encoder by default: torch is loaded apart for the comparison.
+    torch_encoder = get_embeddings(model_name, "torch")
     texts = [q.text for q in questions]
     a = torch_encoder.encode(texts)
     b = ort_one.encode(texts)
@@ -196,7 +135,7 @@ def measure(assistant: Assistant, questions: list[Question], model_dir: Path, wo
     batch[_threads("onnx", cores)] = round(len(sample_texts) / (time.perf_counter() - t0), 1)
     result["ingest_texts_per_s"] = batch
 
-    result["rankings"] = rankings(assistant, ort_one, ranking_questions or questions)
+    result["rankings"] = rankings(assistant, torch_encoder, ort_one, ranking_questions or questions)
     p50 = {name: m["wall_ms"]["p50"] for name, m in latency.items()}  # type: ignore[index]
     torch_p50 = min(v for name, v in p50.items() if name.startswith("torch"))
     onnx_p50 = min(v for name, v in p50.items() if name.startswith("onnx"))
