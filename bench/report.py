@@ -44,7 +44,8 @@ def _lat(m: dict[str, Any] | None) -> list[Any]:
     return [w.get("n"), w.get("p50"), w.get("p95"), w.get("p99"), c.get("p50")]
 
 
-def _get(d: Any, *keys: str) -> Any:
+def nested(d: Any, *keys: str) -> Any:
+    """d[k1][k2]… or None where a key is missing."""
     for k in keys:
         if not isinstance(d, dict) or k not in d:
             return None
@@ -65,10 +66,10 @@ def markdown(r: dict[str, Any]) -> str:
            "(`QUERY_THREADS`)",
            f"- **Load average** (1/5/15 min) at start {m.get('load_average_at_start')}, at end "
            f"{m.get('load_average_at_end')}: {_load_note(m)}",
-           f"- **Index**: {_v(_get(r, 'index', 'passages'))} passages, {_v(_get(r, 'index', 'entries'))} entries "
+           f"- **Index**: {_v(nested(r, 'index', 'passages'))} passages, {_v(nested(r, 'index', 'entries'))} entries "
            f"(each passage in FR/EN/AR); assistant start-up {_v(r.get('assistant_startup_s'))} s",
-           f"- **Questions**: {_get(r, 'questions', 'used')} of the {_get(r, 'questions', 'gold')} gold questions "
-           f"(the others are refused by design: {', '.join(_get(r, 'questions', 'rejected_by_the_assistant') or []) or 'none'})\n"]
+           f"- **Questions**: {nested(r, 'questions', 'used')} of the {nested(r, 'questions', 'gold')} gold questions "
+           f"(the others are refused by design: {', '.join(nested(r, 'questions', 'rejected_by_the_assistant') or []) or 'none'})\n"]
     if r.get("targets"):
         out.append("## Targets (issues 3, 4, 7)\n")
         out.append(_table(["target", "goal", "measured", "result"],
@@ -97,7 +98,7 @@ def markdown(r: dict[str, Any]) -> str:
         out.append(_table(["measure", "n", "p50", "p95", "p99", "CPU p50"], rows))
         out.append(_error(s, "inprocess"))
     if "http" in s:
-        out.append(_http(s["http"], _get(s, "inprocess", "floor", "wall_ms", "p50")))
+        out.append(_http(s["http"], nested(s, "inprocess", "floor", "wall_ms", "p50")))
     if "profile" in s:
         out.append(_profile(s["profile"]))
     if "onnx" in s:
@@ -116,7 +117,7 @@ def _load_note(m: dict[str, Any]) -> str:
 
 
 def _error(s: dict[str, Any], name: str) -> str:
-    e = _get(s, name, "error")
+    e = nested(s, name, "error")
     return f"**{name} failed**: `{e}`\n" if e else ""
 
 
@@ -135,7 +136,7 @@ def _http(h: dict[str, Any], floor: float | None) -> str:
         name = variant.replace("_", " ")
         for kind, q in v["sequential"].items():
             lat = q["latency_ms"]
-            paired = _get(q, "paired_floor_ms", "p50")
+            paired = nested(q, "paired_floor_ms", "p50")
             ref = paired or floor
             seq_rows.append([name, "`/healthz`" if kind == "healthz" else f"`/api/{kind}`", q["requests"], q["errors"],
                              lat["p50"], lat["p95"], lat["p99"], paired,
@@ -242,7 +243,7 @@ def _scale(sc: dict[str, Any]) -> str:
         lat = r.get("latency", {})
 
         def p(key: str, q: str = "p50") -> Any:
-            return _get(lat, key, "wall_ms", q)
+            return nested(lat, key, "wall_ms", q)
 
         def pair(key: str) -> str:
             return f"{_v(p(key))} / {_v(p(key, 'p95'))}" if p(key) is not None else "—"
@@ -273,14 +274,14 @@ def _scale(sc: dict[str, Any]) -> str:
 
 
 def scale_svg(r: dict[str, Any]) -> str | None:
-    rows = _get(r, "sections", "scale", "rows")
+    rows = nested(r, "sections", "scale", "rows")
     if not rows:
         return None
     series: dict[str, list[tuple[float, float]]] = {}
     for key, label in (("chroma_only", "Chroma alone"), ("bm25_only", "BM25 alone"), ("search_dense", "search dense"),
                        ("search_lexical", "search lexical"), ("search_hybrid", "search hybrid"), ("answer", "answer")):
-        series[label] = [(float(x["entries"]), float(_get(x, "latency", key, "wall_ms", "p50") or 0)) for x in rows]
-    floor = _get(r, "sections", "inprocess", "floor", "wall_ms", "p50")
+        series[label] = [(float(x["entries"]), float(nested(x, "latency", key, "wall_ms", "p50") or 0)) for x in rows]
+    floor = nested(r, "sections", "inprocess", "floor", "wall_ms", "p50")
     memory = {"serving RSS": [(float(x["entries"]), float(x.get("rss_serving_mb") or 0)) for x in rows],
               "ingest peak RSS": [(float(x["build"]["entries"]), float(x["build"]["peak_rss_mb"] or 0))
                                   for x in rows if "build" in x]}

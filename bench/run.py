@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from bench.report import nested
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SECTIONS = ("floor", "inprocess", "http", "load", "onnx", "scale")
@@ -147,7 +149,7 @@ def _measure(selected: list[str], plan: Plan, data_dir: Path, workdir: Path) -> 
     if {"http", "load"} & set(selected):
         # Each server gets its own copy of the copy: the very build measured in process, its own app.db.
         section("http", lambda: _http(selected, plan, data, workdir, usable, inprocess.floor_call(assistant)))
-    floor_p50 = _get(sections, "inprocess", "floor", "wall_ms", "p50")
+    floor_p50 = nested(sections, "inprocess", "floor", "wall_ms", "p50")
     if {"http", "load"} & set(selected) and "error" not in sections.get("http", {}):
         from bench.targets import evaluate
 
@@ -161,14 +163,6 @@ def _measure(selected: list[str], plan: Plan, data_dir: Path, workdir: Path) -> 
         section("scale", lambda: _scale(assistant, plan, data, workdir, usable))
     results["machine"]["load_average_at_end"] = machine.load_average()
     return results
-
-
-def _get(d: Any, *keys: str) -> Any:
-    for k in keys:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
 
 
 def _http(selected: list[str], plan: Plan, data_dir: Path, workdir: Path, usable: list,

@@ -46,8 +46,3 @@ class Passage(BaseModel):
             return sentences(self.text)
         tr = self.translations[lang]
         return tr.sentences or sentences(tr.text)
-
-    def header(self, lang: str | None = None) -> str:
-        """The contextual header used when embedding and scoring (never part of the returned text)."""
-        parts = [p for p in (self.section, self.measure) if p]
-        return " › ".join(parts)

@@ -122,3 +122,13 @@ def test_section_passages_and_table_of_contents(assistant):
     pid = toc[0]["children"][0]["passage_id"]
     same = assistant.section_passages(pid)
     assert same[0].passage_id == pid and len(same) > 1
+
+
+def test_the_hybrid_search_is_a_langchain_retriever(assistant):
+    from assistant.retrieval import HybridRetriever
+
+    retriever = HybridRetriever(searcher=assistant.searcher, lang="en", k=3)
+    docs = retriever.invoke("What is Digital Lab Africa?")
+    assert len(docs) == 3
+    assert "Digital Lab Africa" in docs[0].page_content and docs[0].metadata["document"] == "roadmap"
+    assert not any("Le Digital Lab Africa" in d.page_content for d in docs)  # the English text, not the French
