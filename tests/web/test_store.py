@@ -92,6 +92,28 @@ def test_concurrent_writers_do_not_lose_exchanges(store: Store) -> None:
     assert [m.role for m in conv.messages] == ["user", "assistant"] * 40
 
 
+def test_kept_connections_see_each_others_writes_and_survive_a_failed_write(store: Store) -> None:
+    """Each thread keeps its connection: a reader's must never hold an old snapshot, and a write that
+    fails half-way must leave nothing behind and the connection usable."""
+    cid = new_id()
+    store.add_exchange(cid, "o", "Q1", response())
+    seen: list[int] = []
+    reader = threading.Thread(target=lambda: seen.append(len(store.conversation(cid).messages)))
+    reader.start(), reader.join()
+    store.add_exchange(cid, "o", "Q2", response())
+    reader = threading.Thread(target=lambda: seen.append(len(store.conversation(cid).messages)))
+    reader.start(), reader.join()
+    assert seen == [2, 4]
+
+    broken = response()
+    broken.citations.append(broken.citations[0])  # the same n twice: the citations insert fails
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_exchange(cid, "o", "Q3", broken)
+    assert len(store.conversation(cid).messages) == 4  # rolled back whole
+    store.add_exchange(cid, "o", "Q4", response())
+    assert [m.content for m in store.conversation(cid).messages][-2] == "Q4"
+
+
 def test_stored_history_keeps_the_latest_turns_within_bounds(store: Store, web_settings) -> None:
     from web.chat import stored_history
 
