@@ -144,7 +144,7 @@ def normalize_arabic(text: str) -> str:
     return text
 
 
-def _strip_arabic_prefix(word: str) -> str:
+def strip_arabic_prefix(word: str) -> str:
     for prefix in _AR_PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             return word[len(prefix) :]
@@ -185,13 +185,18 @@ def tokenize(text: str, language: str, *, keep_stopwords: bool = False) -> list[
         if not keep_stopwords and (word in stop or (len(word) < 2 and not word.isdigit())):
             continue
         if re.match("[\u0600-\u06ff]", word):
-            stem = _stemmer("ar").stemWord(_strip_arabic_prefix(word))
+            stem = _stemmer("ar").stemWord(strip_arabic_prefix(word))
             out.append(normalize_arabic(stem))
         elif word.isdigit():
             out.append(word)
         else:
             out.append(_stemmer(latin_lang).stemWord(word))
     return out
+
+
+def surface_words(text: str, language: str) -> list[str]:
+    """The words of ``text`` normalised as ``tokenize`` sees them before stemming (stopwords kept)."""
+    return _WORD.findall(normalize_for_index(text, language))
 
 
 def tokenizer_signature() -> str:
@@ -229,7 +234,7 @@ def detect_language(text: str, default: str = "fr") -> str:
     questions with it: both must agree."""
     arabic = len(_ARABIC_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
-    if arabic and arabic >= latin * 0.5:
+    if arabic and (arabic >= latin * 0.5 or _only_names(text)):
         return "ar"
     lowered = text.lower()
     words = _FOLDED_WORD.findall(fold(text))
@@ -240,3 +245,11 @@ def detect_language(text: str, default: str = "fr") -> str:
     if en > fr:
         return "en"
     return default if default in LANGUAGES else "fr"
+
+
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿŒœ]+")
+
+
+def _only_names(text: str) -> bool:
+    """Every Latin-script word is capitalised: names and acronyms quoted in Arabic ("ما هي Micro-Folies؟")."""
+    return all(w[0].isupper() for w in _LATIN_WORD.findall(text))

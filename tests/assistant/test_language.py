@@ -15,6 +15,11 @@ from tests.conftest import CORPUS
     ("Who funds it?", "en"),
     ("ما هو مهرجان نوفمبر الرقمي؟", "ar"),
     ("هل يدعم CNC ألعاب الفيديو؟", "ar"),
+    # A short Arabic question around a long Latin name is still Arabic...
+    ("ما هي Micro-Folies؟", "ar"),
+    ("ما هو European Film Factory؟", "ar"),
+    # ...but a French sentence quoting one Arabic word is not.
+    ("Que veut dire le mot « ثقافة » dans la traduction arabe ?", "fr"),
 ])
 def test_language_detection(text, lang):
     assert detect_language(text) == lang
