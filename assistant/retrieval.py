@@ -50,6 +50,7 @@ class Query:
     expanded: list[str]  # the same plus glossary equivalents and acronyms (a second, lighter ranking)
     vector: np.ndarray
     content_tokens: list[str]  # the question's own tokens (with its context's, for a follow-up), no expansion
+    terms: list[dict] = field(default_factory=list)  # glossary terms the question names
 
 
 @dataclass
@@ -84,7 +85,7 @@ class HybridSearcher:
         gloss = self.glossary.english_gloss(text, lang, terms=terms) if lang != "en" else []
         dense_text = " ".join([text, *gloss, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
-        return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector, content_tokens=tokens)
+        return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector, content_tokens=tokens, terms=terms)
 
     def search(self, q: Query, k: int = 10, mode: Mode = "hybrid", pool: int = 60) -> list[Hit]:
         hits: dict[str, Hit] = {}

@@ -9,6 +9,7 @@ from typing import Generator, Iterator
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
+from assistant.refusal import RefusalModel, is_temporal, unknown_mass, warm_up
 from assistant.sentences import SentenceBank
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
@@ -21,7 +22,7 @@ from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text
+from vectorstore.text import clean_text, surface_words, tokenize
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -74,7 +75,13 @@ class Assistant:
         self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank)
         self.aids = AidCatalogue(index.extra("aids", []))  # type: ignore[arg-type]
         self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
-        self.abstention = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
+        self.refusal = RefusalModel.load(json.loads(ABSTENTION_FILE.read_text(encoding="utf-8")))
+        # Every token and word the corpus uses, in any language: what ``unknown`` (refusal.py) is measured against.
+        self.vocabulary = frozenset().union(
+            *(idf.keys() for idf in self.bank.idf.values()),
+            (w for p in index.ordered for lang in (p.language, *p.translations)
+             for w in surface_words(p.text_in(lang), lang)))
+        warm_up()
         self.llm = None
         if settings.llm_enabled:
             from assistant.llm import LLMAnswerer
@@ -146,7 +153,7 @@ class Assistant:
         q = self._query(message, qlang, context)
         pool = self.searcher.search(q, 60)  # the answer reads the top 8; the aid cards rank on the whole pool
         hits = pool[:8]
-        if not hits or not self._supported(q, hits):
+        if not hits or not self.refusal.answers(self.refusal_signals(q, hits, message)):
             response = self._refusal(question, qlang, hits)
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
@@ -180,26 +187,28 @@ class Assistant:
                 return detect_language(turn.content)
         return None
 
-    def _supported(self, q: Query, hits) -> bool:
-        """Does retrieval support an answer? The share of the question's words found in the best passages,
-        or the embedding similarity, must clear thresholds calibrated per language on the dev split."""
-        coverage, dense = self.support_features(q, hits)
-        t = self.abstention.get(q.lang, {"coverage": 0.5, "dense": 0.6})
-        return coverage >= t["coverage"] or dense >= t["dense"]
-
     def refusal_features(self, message: str, history: list[Turn] | None = None, lang: str | None = None
-                         ) -> tuple[str, float, float]:
-        """(language, coverage, dense similarity) that decide whether ``message`` is answered (for calibration)."""
+                         ) -> tuple[str, dict[str, float]]:
+        """(language, signals) that decide whether ``message`` is answered (for calibration)."""
         message = self._validate(message)
         qlang = detect_language(message, default=lang or self._history_language(history or []) or "fr")
         _, context = standalone(message, history or [], qlang)
         q = self._query(message, qlang, context)
-        return (qlang, *self.support_features(q, self.searcher.search(q, 8)))
+        return qlang, self.refusal_signals(q, self.searcher.search(q, 8), message)
 
-    def support_features(self, q: Query, hits) -> tuple[float, float]:
-        """(coverage, dense): the idf-weighted share of the question's words found in one of the three best
-        passages (an inflected variant sharing the stem's first four letters counts for less), and the
-        best embedding similarity among them."""
+    def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:
+        """What the refusal model reads (see ``assistant/refusal.py``)."""
+        known = {t for term in q.terms for forms in (*(term.get(lg, []) for lg in ("fr", "en", "ar")),
+                                                   term.get("acronyms", []))
+                 for form in forms for t in tokenize(form, q.lang)}
+        return {"coverage": self.coverage(q, hits),
+                "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
+                "temporal": float(is_temporal(message))}
+
+    def coverage(self, q: Query, hits) -> float:
+        """The idf-weighted share of the question's words found in one of the three best passages (an
+        inflected variant sharing the stem's first four letters counts for less); halved for a passage
+        without a figure or a date when the question asks for one."""
         own = set(q.content_tokens)
         total = sum(self.bank.weight(q.lang, t) for t in own)
         wants = expected_answer(q.text)
@@ -209,12 +218,10 @@ class Assistant:
             found = self.bank.entry_tokens(p, q.lang) if (q.lang == p.language or q.lang in p.translations) else frozenset()
             if total:
                 share = sum(self.bank.weight(q.lang, t) * _match(t, found) for t in own) / total
-                # A question asking for an amount or a date is not answered by a passage without one.
                 if wants is not None and not wants.search(p.text):
                     share *= 0.5
                 coverage = max(coverage, share)
-        dense = max((h.dense_sim for h in hits[:3]), default=0.0)
-        return round(coverage, 4), round(dense, 4)
+        return round(coverage, 4)
 
     def _refusal(self, question: str, lang: str, hits) -> ChatResponse:
         suggestions, seen = [], set()

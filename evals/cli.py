@@ -172,10 +172,10 @@ def _print(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: 
 @cli.command("calibrate")
 @click.option("--max-wrong", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Largest share of answerable dev questions a threshold may decline.")
-@click.option("--write", "write_file", is_flag=True, help="Write the thresholds to assistant/abstention.json.")
+@click.option("--write", "write_file", is_flag=True, help="Write the model to assistant/abstention.json.")
 @click.pass_context
 def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) -> None:
-    """Calibrate the refusal thresholds per language on the dev split."""
+    """Fit the refusal model on the dev split (leave-one-out threshold)."""
     from assistant.service import ABSTENTION_FILE, Assistant
     from assistant.settings import get_settings
     from evals import calibrate
@@ -191,14 +191,24 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
     except StoreError as exc:
         _fail(str(exc), 1)
     points = calibrate.measure(assistant, items)
-    thresholds = calibrate.calibrate(points, max_wrong)
-    for lang, t in thresholds.items():
-        mine = [p for p in points if p.lang == lang]
-        off, on = calibrate.rates(mine, t)
-        click.echo(f"{lang}: coverage ≥ {t['coverage']} or dense ≥ {t['dense']}: declines {off[0]}/{off[1]} off-topic "
-                   f"and {on[0]}/{on[1]} answerable dev questions")
+    try:
+        model, held_out = calibrate.calibrate(points, max_wrong)
+    except ValueError as exc:
+        _fail(str(exc), 1)
+    declined = [bool(p < model.threshold) for p in held_out]
+    summary: dict[str, dict[str, list[int]]] = {}
+    for lang in ("fr", "en", "ar", "all"):
+        mine = [i for i, p in enumerate(points) if lang in (p.lang, "all")]
+        if not mine:
+            continue
+        off, on = calibrate.rates([points[i] for i in mine], [declined[i] for i in mine])
+        summary[lang] = {"offtopic_declined": list(off), "answerable_declined": list(on)}
+        click.echo(f"{lang}: declines {off[0]}/{off[1]} off-topic and {on[0]}/{on[1]} answerable dev questions "
+                   "(leave-one-out)")
+    weights = ", ".join(f"{name} {c:+.3f}" for name, c in zip(calibrate.FEATURES, model.coef))
+    click.echo(f"model: intercept {model.intercept:+.3f}, {weights}; answer when P >= {model.threshold}")
     if write_file:
-        calibrate.write(thresholds, ABSTENTION_FILE, len(points))
+        calibrate.write(model, ABSTENTION_FILE, len(points), summary)
         click.echo(f"written to {ABSTENTION_FILE}")
 
 

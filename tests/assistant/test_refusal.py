@@ -1,0 +1,101 @@
+"""The refusal model's signals and its calibration (real corpus vocabulary, real word frequencies)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from assistant.refusal import FEATURES, RefusalModel, is_temporal, unknown_mass
+from assistant.service import ABSTENTION_FILE
+from evals.calibrate import Point, calibrate, choose_threshold
+
+
+def test_unknown_vocabulary_weighs_specific_words_not_filler(assistant):
+    vocab = assistant.vocabulary
+    # Filler the corpus happens not to use weighs little, specific words it never uses a lot: the
+    # rarer in general language, the more.
+    weight = {w: unknown_mass(w, "en", vocab, set()) for w in ("anyone", "actually", "passport", "croissant")}
+    assert 0 < weight["anyone"] < 1 and 0 < weight["actually"] < 1
+    assert 1.5 < weight["passport"] < weight["croissant"]
+    assert unknown_mass("How many calories in a butter croissant?", "en", vocab, set()) > 4
+    # Words the corpus uses weigh nothing, in any of its languages.
+    assert unknown_mass("Festival Novembre Numérique", "fr", vocab, set()) == 0.0
+    assert unknown_mass("ما هو مهرجان نوفمبر الرقمي؟", "ar", vocab, set()) == 0.0
+
+
+def test_glossary_terms_and_arabic_short_vowels_are_not_unknown(assistant):
+    vocab = assistant.vocabulary
+    assert unknown_mass("Qui est Zorglub ?", "fr", vocab, set()) > 0
+    assert unknown_mass("Qui est Zorglub ?", "fr", vocab, {"zorglub"}) == 0.0
+    # With or without short vowels, the same Arabic words: the marks never split a word into pieces.
+    plain = unknown_mass("ما هي المواسم الثقافية ومع من تنظم؟", "ar", vocab, set())
+    voweled = unknown_mass("ما هي المواسم الثقافية ومع من تُنظَّم؟", "ar", vocab, set())
+    assert voweled == pytest.approx(plain)
+
+
+@pytest.mark.parametrize("question, anchored", [
+    ("Quel temps fera-t-il demain ?", True),
+    ("Who is the current president of ARCOM?", True),
+    ("من هو المدير العام الحالي لمنظمة اليونسكو؟", True),
+    ("Qu'a fait le CNC en 2019 ?", False),
+    ("What is the current account of the roadmap?", True),  # a false alarm the model must weigh, not obey
+    ("Which currents of thought does it cite?", False),
+])
+def test_questions_anchored_to_the_present(question, anchored):
+    assert is_temporal(question) is anchored
+
+
+def test_the_shipped_model_reads_the_current_signals_and_separates_clear_cases(assistant):
+    data = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
+    model = RefusalModel.from_dict(data)
+    assert data["features"] == list(FEATURES)
+    # More coverage never lowers the chance to answer; unknown vocabulary and a present anchor never raise it.
+    assert model.coef[0] > 0 and model.coef[1] < 0 and model.coef[2] < 0
+    assert model.answers({"coverage": 1.0, "unknown": 0.0, "temporal": 0.0})
+    assert not model.answers({"coverage": 0.05, "unknown": 8.0, "temporal": 0.0})
+
+
+def test_a_stale_model_file_falls_back_to_coverage_with_a_warning(caplog):
+    with caplog.at_level(logging.WARNING):
+        model = RefusalModel.load({"features": ["coverage", "dense"], "coef": [1, 2], "intercept": 0, "threshold": 0.5})
+    assert "evals calibrate --write" in caplog.text
+    assert model.answers({"coverage": 0.6, "unknown": 9.0, "temporal": 1.0})
+    assert not model.answers({"coverage": 0.1, "unknown": 0.0, "temporal": 0.0})
+
+
+def test_calibration_learns_the_direction_of_each_signal_and_bounds_wrong_refusals():
+    rng = np.random.default_rng(7)
+    points = []
+    for i in range(60):  # answerable: well covered, little unknown vocabulary
+        points.append(Point("fr", True, {"coverage": float(rng.uniform(0.4, 1.0)),
+                                         "unknown": float(rng.uniform(0, 1.5)), "temporal": float(i % 20 == 0)}))
+    for i in range(30):  # off-topic: poorly covered, specific unknown words, often about "now"
+        points.append(Point("en", False, {"coverage": float(rng.uniform(0.0, 0.5)),
+                                          "unknown": float(rng.uniform(1.0, 8.0)), "temporal": float(i % 3 == 0)}))
+    model, held_out = calibrate(points, max_wrong=0.05)
+    assert model.coef[0] > 0 and model.coef[1] < 0 and model.coef[2] < 0
+    answerable = np.array([p.answerable for p in points])
+    assert np.mean(held_out[answerable] < model.threshold) <= 0.05
+    assert np.mean(held_out[~answerable] < model.threshold) > 0.8
+    # The written model, read back, decides as the fitted one.
+    assert RefusalModel.from_dict({"features": list(FEATURES), "coef": list(model.coef),
+                                   "intercept": model.intercept, "threshold": model.threshold}) == model
+
+
+def test_threshold_keeps_wrong_refusals_within_the_bound_and_takes_the_middle_of_the_best_interval():
+    p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9])
+    answerable = np.array([False, False, True, False, True, True, True])
+    # 0 wrong allowed: decline below 0.3 at most (2 off-topic); any t in (0.2, 0.3] does that.
+    t = choose_threshold(p, answerable, max_wrong=0.0)
+    assert 0.2 < t <= 0.3
+    # One wrong in four allowed: decline the 0.6 off-topic too, at the cost of the 0.3 answerable.
+    t = choose_threshold(p, answerable, max_wrong=0.25)
+    assert 0.6 < t <= 0.7
+
+
+def test_calibration_refuses_a_single_class():
+    with pytest.raises(ValueError, match="both"):
+        calibrate([Point("fr", True, {"coverage": 1.0, "unknown": 0.0, "temporal": 0.0})] * 3)
