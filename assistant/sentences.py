@@ -1,4 +1,5 @@
-"""Sentences of every passage in every language, with their tokens, vectors and idf weights.
+"""Sentences of every passage in every language, with their tokens, vectors and idf weights, and the
+corpus's surface words.
 
 Built once at start-up from what ingest stored (sentence vectors are keyed by content in the index),
 and shared by the reranker and the answerer.
@@ -13,7 +14,7 @@ import numpy as np
 
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import tokenize
+from vectorstore.text import stem_words, surface_words, tokenize
 
 
 @dataclass
@@ -32,6 +33,7 @@ class SentenceBank:
         self._passage_tokens: dict[tuple[str, str], frozenset[str]] = {}
         self.idf: dict[str, dict[str, float]] = {}
         self.unseen: dict[str, float] = {}
+        self.words: set[str] = set()  # every normalised surface word, in any language
         df: dict[str, dict[str, int]] = {}
         counts: dict[str, int] = {}
         for p in index.ordered:
@@ -51,9 +53,12 @@ class SentenceBank:
     def sentences(self, p: Passage, lang: str) -> list[SentenceInfo]:
         key = (p.passage_id, lang)
         if key not in self._cache:
-            self._cache[key] = [
-                SentenceInfo(s, frozenset(tokenize(s, lang)), self.index.vector(s)) for s in p.sentences_in(lang)
-            ]
+            infos = []
+            for s in p.sentences_in(lang):
+                words = surface_words(s, lang)
+                self.words.update(words)
+                infos.append(SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s)))
+            self._cache[key] = infos
         return self._cache[key]
 
     def passage_tokens(self, p: Passage, lang: str) -> frozenset[str]:

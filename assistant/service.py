@@ -22,7 +22,7 @@ from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text, surface_words, tokenize
+from vectorstore.text import clean_text, tokenize
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -77,10 +77,7 @@ class Assistant:
         self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
         self.refusal = RefusalModel.load(json.loads(ABSTENTION_FILE.read_text(encoding="utf-8")))
         # Every token and word the corpus uses, in any language: what ``unknown`` (refusal.py) is measured against.
-        self.vocabulary = frozenset().union(
-            *(idf.keys() for idf in self.bank.idf.values()),
-            (w for p in index.ordered for lang in (p.language, *p.translations)
-             for w in surface_words(p.text_in(lang), lang)))
+        self.vocabulary = frozenset().union(*(idf.keys() for idf in self.bank.idf.values()), self.bank.words)
         warm_up()
         self.llm = None
         if settings.llm_enabled:

@@ -177,11 +177,15 @@ def tokenize(text: str, language: str, *, keep_stopwords: bool = False) -> list[
     Latin-script words are stemmed with the language's Snowball stemmer (English for Latin words in
     Arabic text); Arabic words lose their clitic prefixes and are stemmed with the Arabic stemmer.
     """
-    text = normalize_for_index(text, language)
+    return stem_words(surface_words(text, language), language, keep_stopwords=keep_stopwords)
+
+
+def stem_words(words: list[str], language: str, *, keep_stopwords: bool = False) -> list[str]:
+    """``tokenize`` after ``surface_words``: for callers that keep both."""
     stop = STOPWORDS[language]
     latin_lang = "en" if language == "ar" else language
     out: list[str] = []
-    for word in _WORD.findall(text):
+    for word in words:
         if not keep_stopwords and (word in stop or (len(word) < 2 and not word.isdigit())):
             continue
         if re.match("[\u0600-\u06ff]", word):
