@@ -53,6 +53,12 @@ class Glossary:
             out.extend(t.get("acronyms", []))
         return out
 
+    def tokens(self, terms: list[dict], lang: str) -> set[str]:
+        """Every token of the terms' names in every language and of their acronyms, tokenised for ``lang``."""
+        return {token for t in terms for name in (*t.get("fr", []), *t.get("en", []), *t.get("ar", []),
+                                                  *t.get("acronyms", []))
+                for token in tokenize(name, lang)}
+
     def english_gloss(self, query: str, lang: str, terms: list[dict] | None = None) -> list[str]:
         """English names of the terms in the query: helps an English-only embedding model."""
         return [t["en"][0] for t in (self.match(query, lang) if terms is None else terms) if t.get("en")]

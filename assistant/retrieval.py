@@ -38,7 +38,6 @@ class Hit:
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    dense_sim: float = 0.0
     matched_via: list[str] = field(default_factory=list)
 
 
@@ -92,10 +91,9 @@ class HybridSearcher:
         w = self.weights.get(q.lang, Weights())
         if mode in ("hybrid", "dense"):
             rank = 0
-            for entry_id, sim in self.index.dense(q.vector, pool):
+            for entry_id, _sim in self.index.dense(q.vector, pool):
                 pid, lang = entry_id.rsplit(":", 1)
                 hit = hits.setdefault(pid, Hit(pid, 0.0))
-                hit.dense_sim = max(hit.dense_sim, sim)
                 if hit.dense_rank is None:
                     hit.dense_rank = rank
                     rank += 1

@@ -22,7 +22,7 @@ from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text, tokenize
+from vectorstore.text import clean_text
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -195,9 +195,7 @@ class Assistant:
 
     def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:
         """What the refusal model reads (see ``assistant/refusal.py``)."""
-        known = {t for term in q.terms for forms in (*(term.get(lg, []) for lg in ("fr", "en", "ar")),
-                                                   term.get("acronyms", []))
-                 for form in forms for t in tokenize(form, q.lang)}
+        known = self.glossary.tokens(q.terms, q.lang)
         return {"coverage": self.coverage(q, hits),
                 "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
                 "temporal": float(is_temporal(message))}

@@ -45,3 +45,11 @@ def test_standalone_questions():
     question, context = standalone("Et pour la musique ?", history, "fr")
     assert "cinéma" in question and context == "Quelles aides pour le cinéma ?"
     assert standalone("Et pour la musique ?", [], "fr") == ("Et pour la musique ?", "")
+
+
+def test_glossary_term_tokens_cover_every_language_and_acronym():
+    g = Glossary(load_glossary(CORPUS / "glossary.yaml"))
+    terms = g.match("Les aides du CNC", "fr")
+    tokens = g.tokens(terms, "fr")
+    assert "cnc" in tokens and {"cinem", "imag"} & tokens  # the acronym and the French name's stems
+    assert g.tokens([], "fr") == set()
