@@ -72,6 +72,7 @@ class HybridSearcher:
         self.glossary = glossary
         self.weights = weights or DEFAULT_WEIGHTS
         self.bank = bank
+        self.twins = twin_passages(index)
 
     def prepare(self, text: str, lang: str, extra: str = "") -> Query:
         """Tokens and vector of a question (``extra``: context from earlier turns, weighted lower)."""
@@ -121,6 +122,7 @@ class HybridSearcher:
         ranked = sorted(hits.values(), key=lambda h: (-h.score, self.index.passages[h.passage_id].order))
         if mode == "hybrid" and self.bank is not None and ranked:
             ranked = self._rerank(q, ranked)
+        ranked = self._collapse_twins(ranked, q.lang)
         for h in ranked:
             h.matched_via = list(dict.fromkeys(h.matched_via))
         return ranked[:k]
@@ -144,8 +146,52 @@ class HybridSearcher:
         head.sort(key=lambda h: (-h.score, self.index.passages[h.passage_id].order))
         return head + tail
 
+    def _collapse_twins(self, ranked: list[Hit], lang: str) -> list[Hit]:
+        """A paragraph of a published translation and its source say the same thing: keep one of the
+        two, at the better rank: the one in the question's language, else the source."""
+        out: list[Hit] = []
+        at: dict[str, int] = {}
+        for hit in ranked:
+            twin = self.twins.get(hit.passage_id)
+            if twin is None or twin.passage_id not in at:
+                at[hit.passage_id] = len(out)
+                out.append(hit)
+                continue
+            kept = out[at[twin.passage_id]]
+            kept_lang = self.index.passages[kept.passage_id].language
+            hit_lang = self.index.passages[hit.passage_id].language
+            if kept_lang != lang and (hit_lang == lang or not twin.passage_is_source):  # twin: the kept one
+                at[hit.passage_id] = at[kept.passage_id]
+                kept.passage_id = hit.passage_id
+            kept.matched_via.extend(hit.matched_via)
+        return out
+
     def _via(self, passage_id: str, lang: str) -> str:
         return "original" if self.index.passages[passage_id].language == lang else f"translation:{lang}"
+
+
+@dataclass(frozen=True)
+class Twin:
+    passage_id: str  # the other passage of the pair
+    passage_is_source: bool  # False: the other passage is the published translation
+
+
+def twin_passages(index: Index) -> dict[str, Twin]:
+    """Pairs of passages where one document is a published translation of the other (the manifest's
+    ``translation_of``; ingest links them paragraph for paragraph, each holding the other's text)."""
+    sources = {d["id"]: d.get("translation_of") for d in index.extra("documents", [])}  # type: ignore[union-attr]
+    by_text = {(p.document, p.text): p.passage_id for p in index.ordered}
+    twins: dict[str, Twin] = {}
+    for p in index.ordered:
+        source = sources.get(p.document)
+        if not source:
+            continue
+        for tr in p.translations.values():
+            other = by_text.get((tr.origin, tr.text)) if tr.origin == source else None
+            if other is not None:
+                twins[p.passage_id] = Twin(other, passage_is_source=True)
+                twins[other] = Twin(p.passage_id, passage_is_source=False)
+    return twins
 
 
 def _unique(tokens: list[str]) -> list[str]:

@@ -132,3 +132,24 @@ def test_the_hybrid_search_is_a_langchain_retriever(assistant):
     assert len(docs) == 3
     assert "Digital Lab Africa" in docs[0].page_content and docs[0].metadata["document"] == "roadmap"
     assert not any("Le Digital Lab Africa" in d.page_content for d in docs)  # the English text, not the French
+
+
+def test_a_published_translation_and_its_source_are_never_both_listed(assistant):
+    """The Arabic Ministry page translates the English one paragraph for paragraph: one of each pair is
+    kept, the one in the asker's language (else the source)."""
+    twins = assistant.searcher.twins
+    arabic = [p for p in assistant.index.ordered if p.document == "moc-international-ar"]
+    assert arabic and all(p.passage_id in twins for p in arabic) and len(twins) == 2 * len(arabic)
+    assert all(twins[t.passage_id].passage_id == pid for pid, t in twins.items())
+    for question, lang, doc in [("How does the Ministry of Culture share its cultural expertise abroad?", "en",
+                                 "moc-international-en"),
+                                ("كيف تتقاسم وزارة الثقافة خبرتها الثقافية في الخارج؟", "ar", "moc-international-ar"),
+                                ("Comment le ministère de la Culture partage-t-il son expertise culturelle à "
+                                 "l'étranger ?", "fr", "moc-international-en")]:
+        results = assistant.search(question, k=20).results
+        ids = [r.passage_id for r in results]
+        assert not any(twins[i].passage_id in ids for i in ids if i in twins), question
+        moc = [r for r in results if r.document.startswith("moc-international")]
+        assert moc and moc[0].document == doc, (question, [r.document for r in moc])
+        cited = assistant.answer(question).citations
+        assert all(c.document != ("moc-international-ar" if lang != "ar" else "moc-international-en") for c in cited)
