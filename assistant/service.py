@@ -31,6 +31,12 @@ REFUSAL = {
     "en": "The documents do not answer this question. These are the closest sections:",
     "ar": "لا تجيب الوثائق عن هذا السؤال. هذه أقرب الأقسام:",
 }
+# Said before REFUSAL when the question asks about the present: the documents cannot know it.
+DATED = {
+    "fr": "Ces documents datent de {first} à {last} : ils ne disent pas ce qui est actuel.",
+    "en": "These documents date from {first} to {last}: they cannot say what is current.",
+    "ar": "تعود هذه الوثائق إلى الفترة من {first} إلى {last}، ولا يمكنها أن تخبر بما هو قائم حاليا.",
+}
 CAPABILITIES = {
     "fr": ("Bonjour ! Je réponds aux questions sur la feuille de route française pour la Convention de 2005 de "
            "l'UNESCO dans l'environnement numérique et sur des pages du ministère de la Culture, du ministère de "
@@ -57,6 +63,7 @@ _FUNDING = re.compile(
     re.IGNORECASE,
 )
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def passage_url(passage_id: str) -> str:
@@ -75,6 +82,8 @@ class Assistant:
         self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank)
         self.aids = AidCatalogue(index.extra("aids", []))  # type: ignore[arg-type]
         self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
+        # The years the documents are dated ("2022-01-21", "c. 2020"): what a refusal about "now" cites.
+        self.years = sorted({int(y) for d in self.documents.values() for y in _YEAR.findall(str(d.get("date", "")))})
         self.refusal = RefusalModel.load(json.loads(ABSTENTION_FILE.read_text(encoding="utf-8")))
         # Every token and word the corpus uses, in any language: what ``unknown`` (refusal.py) is measured against.
         self.vocabulary = frozenset().union(*(idf.keys() for idf in self.bank.idf.values()), self.bank.words)
@@ -150,8 +159,9 @@ class Assistant:
         q = self._query(message, qlang, context)
         pool = self.searcher.search(q, 60)  # the answer reads the top 8; the aid cards rank on the whole pool
         hits = pool[:8]
-        if not hits or not self.refusal.answers(self.refusal_signals(q, hits, message)):
-            response = self._refusal(question, qlang, hits)
+        signals = self.refusal_signals(q, hits, message) if hits else {}
+        if not hits or not self.refusal.answers(signals):
+            response = self._refusal(question, qlang, hits, dated=bool(signals.get("temporal")))
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
             yield "final", response
@@ -218,7 +228,7 @@ class Assistant:
                 coverage = max(coverage, share)
         return round(coverage, 4)
 
-    def _refusal(self, question: str, lang: str, hits) -> ChatResponse:
+    def _refusal(self, question: str, lang: str, hits, dated: bool = False) -> ChatResponse:
         suggestions, seen = [], set()
         for hit in hits[:6]:
             p = self.index.passages[hit.passage_id]
@@ -229,7 +239,10 @@ class Assistant:
             suggestions.append(Suggestion(section=section, passage_id=p.passage_id, url=passage_url(p.passage_id)))
             if len(suggestions) == 3:
                 break
-        return ChatResponse(answer=REFUSAL[lang], abstained=True, language=lang, standalone_question=question,
+        text = REFUSAL[lang]
+        if dated and self.years:
+            text = DATED[lang].format(first=self.years[0], last=self.years[-1]) + " " + text
+        return ChatResponse(answer=text, abstained=True, language=lang, standalone_question=question,
                             answerer="none", suggestions=suggestions)
 
     def _extractive(self, q: Query, question: str, hits, message: str) -> ChatResponse:

@@ -153,3 +153,12 @@ def test_a_published_translation_and_its_source_are_never_both_listed(assistant)
         assert moc and moc[0].document == doc, (question, [r.document for r in moc])
         cited = assistant.answer(question).citations
         assert all(c.document != ("moc-international-ar" if lang != "ar" else "moc-international-en") for c in cited)
+
+
+def test_a_refusal_about_the_present_says_how_old_the_documents_are(assistant):
+    res = assistant.answer("Quel temps fera-t-il à Marseille demain ?")
+    assert res.abstained and res.answer.startswith("Ces documents datent de 2014 à 2022")
+    res = assistant.answer("من هو المدير العام الحالي لمنظمة اليونسكو؟")
+    assert res.abstained and "2014" in res.answer and "2022" in res.answer and res.language == "ar"
+    res = assistant.answer("What is a good recipe for chocolate cake?")  # declined, but not about "now"
+    assert res.abstained and "date from" not in res.answer
