@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from vectorstore.text import strip_arabic_prefix, normalize_for_index, tokenize
+from vectorstore.text import stem_words, strip_arabic_prefix, surface_words
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ COMMON_ZIPF = 6.0
 
 _SURFACE_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
-_ARABIC = re.compile("[\u0600-\u06ff]")
 TEMPORAL = re.compile(
     r"\b(?:aujourd'hui|demain|hier|cette ann[ée]e|l'an (?:dernier|prochain)|l'ann[ée]e (?:derni[èe]re|prochaine)|"
     r"actuellement|actuel(?:le)?s?|en ce moment|today|tomorrow|yesterday|this year|last year|next year|"
@@ -70,22 +69,18 @@ def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[st
     # Without combining marks first: Arabic short vowels would otherwise cut "تُنظَّم" into pieces.
     text = "".join(c for c in unicodedata.normalize("NFC", text) if not unicodedata.combining(c))
     for word in _SURFACE_WORD.findall(text.replace("’", "'").replace("'", " ")):
-        tokens = tokenize(word, lang)
+        forms = surface_words(word, lang)  # normalised as the vocabulary holds them
+        tokens = stem_words(forms, lang)
         if not tokens or tokens[0] in seen:
             continue
         seen.add(tokens[0])
-        if any(t in vocabulary or t in known for t in tokens) or surface_forms(word, lang) & vocabulary:
+        if any(t in vocabulary or t in known for t in tokens) or any(
+                f in vocabulary or strip_arabic_prefix(f) in vocabulary for f in forms):
             continue
         word = word.lower()
         langs = ("en", "fr") if lang == "ar" and _LATIN.match(word) else (lang,)
         mass += max(0.0, COMMON_ZIPF - max(zipf(word, lg) for lg in langs))
     return mass
-
-
-def surface_forms(word: str, lang: str) -> set[str]:
-    """The normalised word as the corpus vocabulary holds it, and without an Arabic clitic prefix."""
-    form = normalize_for_index(word, lang)
-    return {form, strip_arabic_prefix(form)} if _ARABIC.match(form) else {form}
 
 
 def is_temporal(text: str) -> bool:

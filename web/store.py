@@ -132,13 +132,6 @@ class Store:
             db.execute("ROLLBACK")
         yield db
 
-    def close(self) -> None:
-        """Close this thread's connection (the others close with their threads or the process)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
-
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._connect() as db:
