@@ -8,6 +8,11 @@
   "actually", "much" almost nothing. Corpus idf alone cannot tell those apart: both are unseen.
 - ``temporal``: the question is anchored to the present ("cette année", "tomorrow", "الحالي"): the
   documents are dated and cannot say what is current.
+- ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date)
+  and no sentence of the best passages gives one about what is asked: 1 minus the best coverage of the
+  question by a sentence that holds an answer of that kind (0 for a question that asks for no kind).
+  "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
+  passage about X without one does not answer it, however well it matches.
 
 ``evals calibrate --write`` fits the weights (scikit-learn, at calibration time only) and picks the
 probability threshold on the dev split; the assistant only computes a dot product. The weights live in
@@ -27,7 +32,7 @@ from vectorstore.text import stem_words, strip_arabic_prefix, surface_words
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("coverage", "unknown", "temporal")
+FEATURES = ("coverage", "unknown", "temporal", "untyped")
 # A word at least this frequent in general language (Zipf 6: "much", "last", "année") says nothing
 # about the topic; below it, the rarer the word, the more its absence from the corpus tells.
 COMMON_ZIPF = 6.0
@@ -41,6 +46,50 @@ TEMPORAL = re.compile(
     r"|اليوم|غدا|أمس|هذا العام|هذه السنة|العام الماضي|العام المقبل|الحالي|الحالية|حاليا",
     re.IGNORECASE,
 )
+
+
+# What kind of answer a question asks for: asked when the question's interrogative asks for it (a
+# "Grand Prix" or "la loi sur le prix du livre" asks for no price), held by a sentence that has one.
+_NUMBER_WORDS = (r"une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|quarante|cinquante|"
+                 r"cent|mille|one|two|three|four|five|seven|eight|nine|ten|twelve|dozen|twenty|thirty|forty|fifty|"
+                 r"hundred|thousand|millions?|billions?|milliards?")
+ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "money": (re.compile(
+        r"\bcombien (?:co[uû]te|co[uû]tent|co[uû]tait|d'euros|rapporte|verse|re[cç]oit)|\bà combien s'[ée]l[eè]ve|"
+        r"\bquel(?:le)?s? (?:est|sont|[ée]tait) (?:le |la |les |l')?(?:montant|prix|co[uû]t|budget|tarif|amende|dotation)|"
+        r"\ben euros\b|\bhow much\b(?! time)|\bhow many (?:euros|dollars)\b|"
+        r"\bwhat (?:is|was|are) the (?:\w+ )?(?:amount|price|cost|budget|fee|fine)s?\b|\b(?:maximum|minimum) amount\b|"
+        r"(?:كم|ما هو|ما هي|ما|وكم)\s+(?:تبلغ\s+|يبلغ\s+)?(?:ال)?(?:ميزانية|سعر|تكلفة|مبلغ|قيمة|ضريبة|رسوم|غرامة)|باليورو",
+        re.IGNORECASE),
+        re.compile(r"€|\beuros?\b|\bEUR\b|\$|\bdollars?\b|يورو|دولار", re.IGNORECASE)),
+    "percent": (re.compile(
+        r"\b(?:pourcentage|percentage|proportion|quelle part|what share)\b|(?:ما|ما هي|كم)\s+(?:ال)?نسبة",
+        re.IGNORECASE),
+        re.compile(r"%|\bpour ?cent\b|\bper ?cent\b|بالمئة|بالمائة|في المئة|في المائة", re.IGNORECASE)),
+    "date": (re.compile(
+        r"\bquand\b|\ben quelle ann[ée]e\b|\bdate limite\b|\bwhen\b|\b(?:what|which) year\b|\bdeadline\b|"
+        r"\bمتى\b|في أي عام|في أي سنة|موعد",
+        re.IGNORECASE),
+        re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}/\d{1,2}/\d{2,4}")),
+    "count": (re.compile(
+        r"\bcombien\b|\bhow many\b|\bquel (?:est le )?nombre\b|\bwhat (?:is the )?number\b|\bكم\b",
+        re.IGNORECASE),
+        re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|واحد|اثن|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|ألف|مليون|مليار",
+                   re.IGNORECASE)),
+}
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of answer ``question`` asks for (the first of money, percent, date, count), or None."""
+    question = question.replace("’", "'")
+    for kind, (asks, _holds) in ANSWER_KINDS.items():
+        if asks.search(question):
+            return kind
+    return None
+
+
+def holds_kind(kind: str, text: str) -> bool:
+    return bool(ANSWER_KINDS[kind][1].search(text))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -111,7 +160,7 @@ class RefusalModel:
             return cls.from_dict(data)
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("%s; using a coverage-only refusal rule until then", exc)
-            return cls((12.0, 0.0, 0.0), -4.0, 0.5)
+            return cls((12.0, *(0.0,) * (len(FEATURES) - 1)), -4.0, 0.5)
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * features[name] for c, name in zip(self.coef, FEATURES))

@@ -9,8 +9,8 @@ from typing import Generator, Iterator
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import RefusalModel, is_temporal, unknown_mass, warm_up
-from assistant.sentences import SentenceBank
+from assistant.refusal import RefusalModel, answer_kind, holds_kind, is_temporal, unknown_mass, warm_up
+from assistant.sentences import SentenceBank, overlap
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
 from assistant.glossary import Glossary
@@ -208,25 +208,38 @@ class Assistant:
         known = self.glossary.tokens(q.terms, q.lang)
         return {"coverage": self.coverage(q, hits),
                 "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
-                "temporal": float(is_temporal(message))}
+                "temporal": float(is_temporal(message)),
+                "untyped": self.untyped(q, hits, message)}
 
     def coverage(self, q: Query, hits) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
-        inflected variant sharing the stem's first four letters counts for less); halved for a passage
-        without a figure or a date when the question asks for one."""
+        inflected variant sharing the stem's first four letters counts for less)."""
         own = set(q.content_tokens)
         total = sum(self.bank.weight(q.lang, t) for t in own)
-        wants = expected_answer(q.text)
         coverage = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             found = self.bank.entry_tokens(p, q.lang) if (q.lang == p.language or q.lang in p.translations) else frozenset()
             if total:
-                share = sum(self.bank.weight(q.lang, t) * _match(t, found) for t in own) / total
-                if wants is not None and not wants.search(p.text):
-                    share *= 0.5
-                coverage = max(coverage, share)
+                coverage = max(coverage, sum(self.bank.weight(q.lang, t) * _match(t, found) for t in own) / total)
         return round(coverage, 4)
+
+    def untyped(self, q: Query, hits, message: str) -> float:
+        """For a question asking for an amount, a percentage, a date or a count: 1 minus the best share
+        of the question covered by a sentence of the three best passages that holds one (0 otherwise)."""
+        kind = answer_kind(message)
+        if kind is None:
+            return 0.0
+        wanted = set(q.content_tokens)
+        best = 0.0
+        for hit in hits[:3]:
+            p = self.index.passages[hit.passage_id]
+            if q.lang != p.language and q.lang not in p.translations:
+                continue
+            for s in self.bank.sentences(p, q.lang):
+                if holds_kind(kind, s.text):
+                    best = max(best, overlap(self.bank, q.lang, wanted, s.tokens))
+        return round(1.0 - best, 4)
 
     def _refusal(self, question: str, lang: str, hits, dated: bool = False) -> ChatResponse:
         suggestions, seen = [], set()
@@ -327,26 +340,6 @@ class Assistant:
 
     def aid(self, aid_id: str) -> dict:
         return self.aids.get(aid_id)
-
-
-# The type of answer a question expects, when the text must then hold a figure or a date.
-_ASKS_AMOUNT = re.compile(
-    r"\bcombien\b|\b(?:montant|prix|co[uû]t|budget|pourcentage|taux|nombre)\b|\bhow (?:much|many)\b|"
-    r"\b(?:amount|price|cost|budget|percentage|rate|number) of\b|\bكم\b|مبلغ|سعر|ميزانية|نسبة|عدد",
-    re.IGNORECASE)
-_ASKS_DATE = re.compile(
-    r"\bquand\b|\ben quelle ann[ée]e\b|\bdate limite\b|\bwhen\b|\bwhat year\b|\bdeadline\b|\bمتى\b|في أي عام|موعد",
-    re.IGNORECASE)
-_FIGURE = re.compile(r"\d")
-_DATE = re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}/\d{1,2}/\d{2,4}")
-
-
-def expected_answer(question: str) -> re.Pattern[str] | None:
-    if _ASKS_DATE.search(question):
-        return _DATE
-    if _ASKS_AMOUNT.search(question):
-        return _FIGURE
-    return None
 
 
 def _limit_threads(n: int) -> None:

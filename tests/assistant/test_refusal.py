@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from assistant.refusal import FEATURES, RefusalModel, is_temporal, unknown_mass
+from assistant.refusal import FEATURES, RefusalModel, answer_kind, is_temporal, unknown_mass
 from assistant.service import ABSTENTION_FILE
 from evals.calibrate import Point, calibrate, choose_threshold
 
@@ -48,35 +48,70 @@ def test_questions_anchored_to_the_present(question, anchored):
     assert is_temporal(question) is anchored
 
 
+@pytest.mark.parametrize("question, kind", [
+    ("Combien coûte l'abonnement à Culturethèque ?", "money"),
+    ("À combien s'élève l'amende prévue ?", "money"),
+    ("How much does the EU put into the expert facility?", "money"),
+    ("وكم تبلغ ميزانية مرفق الخبراء؟", "money"),
+    ("Quel pourcentage d'œuvres européennes ?", "percent"),
+    ("ما هي نسبة الأعمال الأوروبية؟", "percent"),
+    ("Depuis quand le CNC soutient-il le jeu vidéo ?", "date"),
+    ("When was HADOPI set up?", "date"),
+    ("متى أطلق Pass Culture؟", "date"),
+    ("Combien de pays ont ratifié la Convention ?", "count"),
+    ("كم عدد السفارات المعنية؟", "count"),
+    # A prize, a law's name or "a growing number" ask for no figure: the interrogative decides.
+    ("Qu'est-ce que le Grand Prix SGDL de traduction ?", None),
+    ("La loi sur le prix du livre numérique, c'est laquelle ?", None),
+    ("Has anyone measured the growing number of SVOD subscriptions?", None),
+])
+def test_the_kind_of_answer_a_question_asks_for(question, kind):
+    assert answer_kind(question) == kind
+
+
+def test_untyped_says_whether_the_best_passages_hold_the_kind_of_answer_asked(assistant):
+    # The corpus gives the expert facility's budget ("with a budget of 1 million €") ...
+    _, given = assistant.refusal_features("How much does the EU put into the UNESCO expert facility on cultural governance?")
+    # ... and describes Culturethèque, but never says what it costs.
+    _, missing = assistant.refusal_features("How much does a Culturethèque subscription cost?")
+    _, plain = assistant.refusal_features("What is Culturethèque?")
+    assert given["untyped"] < 0.5 < missing["untyped"]
+    assert plain["untyped"] == 0.0
+
+
 def test_the_shipped_model_reads_the_current_signals_and_separates_clear_cases(assistant):
     data = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
     model = RefusalModel.from_dict(data)
     assert data["features"] == list(FEATURES)
-    # More coverage never lowers the chance to answer; unknown vocabulary and a present anchor never raise it.
-    assert model.coef[0] > 0 and model.coef[1] < 0 and model.coef[2] < 0
-    assert model.answers({"coverage": 1.0, "unknown": 0.0, "temporal": 0.0})
-    assert not model.answers({"coverage": 0.05, "unknown": 8.0, "temporal": 0.0})
+    # More coverage never lowers the chance to answer; unknown vocabulary, a present anchor and a
+    # missing kind of answer never raise it.
+    assert model.coef[0] > 0 and all(c < 0 for c in model.coef[1:])
+    assert model.answers({"coverage": 1.0, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0})
+    assert not model.answers({"coverage": 0.05, "unknown": 8.0, "temporal": 0.0, "untyped": 0.0})
+    assert not model.answers({"coverage": 0.6, "unknown": 0.0, "temporal": 0.0, "untyped": 1.0})
 
 
 def test_a_stale_model_file_falls_back_to_coverage_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         model = RefusalModel.load({"features": ["coverage", "dense"], "coef": [1, 2], "intercept": 0, "threshold": 0.5})
     assert "evals calibrate --write" in caplog.text
-    assert model.answers({"coverage": 0.6, "unknown": 9.0, "temporal": 1.0})
-    assert not model.answers({"coverage": 0.1, "unknown": 0.0, "temporal": 0.0})
+    assert model.answers({"coverage": 0.6, "unknown": 9.0, "temporal": 1.0, "untyped": 1.0})
+    assert not model.answers({"coverage": 0.1, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0})
 
 
 def test_calibration_learns_the_direction_of_each_signal_and_bounds_wrong_refusals():
     rng = np.random.default_rng(7)
     points = []
-    for i in range(60):  # answerable: well covered, little unknown vocabulary
+    for i in range(60):  # answerable: well covered, little unknown vocabulary, the kind of answer found
         points.append(Point("fr", True, {"coverage": float(rng.uniform(0.4, 1.0)),
-                                         "unknown": float(rng.uniform(0, 1.5)), "temporal": float(i % 20 == 0)}))
-    for i in range(30):  # off-topic: poorly covered, specific unknown words, often about "now"
+                                         "unknown": float(rng.uniform(0, 1.5)), "temporal": float(i % 20 == 0),
+                                         "untyped": float(rng.uniform(0, 0.5)) * (i % 4 == 0)}))
+    for i in range(30):  # off-topic: poorly covered, specific unknown words, often about "now" or a figure
         points.append(Point("en", False, {"coverage": float(rng.uniform(0.0, 0.5)),
-                                          "unknown": float(rng.uniform(1.0, 8.0)), "temporal": float(i % 3 == 0)}))
+                                          "unknown": float(rng.uniform(1.0, 8.0)), "temporal": float(i % 3 == 0),
+                                          "untyped": float(rng.uniform(0.5, 1.0)) * (i % 2 == 0)}))
     model, held_out = calibrate(points, max_wrong=0.05)
-    assert model.coef[0] > 0 and model.coef[1] < 0 and model.coef[2] < 0
+    assert model.coef[0] > 0 and all(c < 0 for c in model.coef[1:])
     answerable = np.array([p.answerable for p in points])
     assert np.mean(held_out[answerable] < model.threshold) <= 0.05
     assert np.mean(held_out[~answerable] < model.threshold) > 0.8
@@ -98,4 +133,4 @@ def test_threshold_keeps_wrong_refusals_within_the_bound_and_takes_the_middle_of
 
 def test_calibration_refuses_a_single_class():
     with pytest.raises(ValueError, match="both"):
-        calibrate([Point("fr", True, {"coverage": 1.0, "unknown": 0.0, "temporal": 0.0})] * 3)
+        calibrate([Point("fr", True, {"coverage": 1.0, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0})] * 3)
