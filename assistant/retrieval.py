@@ -20,9 +20,10 @@ from pydantic import ConfigDict
 
 from assistant.glossary import Glossary
 from assistant.sentences import SentenceBank, overlap
+from assistant.transliteration import NameBridge
 from vectorstore.embeddings import SentenceEmbeddings
 from vectorstore.index import Index
-from vectorstore.text import tokenize
+from vectorstore.text import stem_words, surface_words, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 20
@@ -50,6 +51,7 @@ class Query:
     vector: np.ndarray
     content_tokens: list[str]  # the question's own tokens (with its context's, for a follow-up), no expansion
     terms: list[dict] = field(default_factory=list)  # glossary terms the question names
+    transliterated: list[str] = field(default_factory=list)  # tokens of Arabic spellings read as Latin names
 
 
 @dataclass
@@ -73,19 +75,41 @@ class HybridSearcher:
         self.weights = weights or DEFAULT_WEIGHTS
         self.bank = bank
         self.twins = twin_passages(index)
+        self.names = NameBridge(bank.latin_in_arabic) if bank is not None else None
 
     def prepare(self, text: str, lang: str, extra: str = "") -> Query:
         """Tokens and vector of a question (``extra``: context from earlier turns, weighted lower)."""
         own = _unique(tokenize(text, lang))
         terms = self.glossary.match(text, lang)
         expansion = tokenize(" ".join(self.glossary.expand(text, lang, terms=terms)), lang)
+        names, transliterated = self._latin_names(text) if lang == "ar" else ([], [])
+        if names:  # the Latin name replaces its Arabic spelling, which no passage uses
+            own = _unique([t for t in own if t not in transliterated] + tokenize(" ".join(names), lang))
         context = tokenize(extra, lang) if extra else []
         tokens = _unique(own + context)
         expanded = _unique(tokens + expansion)
         gloss = self.glossary.english_gloss(text, lang, terms=terms) if lang != "en" else []
-        dense_text = " ".join([text, *gloss, extra]).strip()
+        dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
-        return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector, content_tokens=tokens, terms=terms)
+        return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
+                     content_tokens=tokens, terms=terms, transliterated=transliterated)
+
+    def _latin_names(self, text: str) -> tuple[list[str], list[str]]:
+        """(Latin names, tokens of the Arabic words spelling them) in an Arabic question (see
+        ``assistant/transliteration.py``)."""
+        if self.names is None or self.bank is None:
+            return [], []
+        vocabulary = self.bank.idf.get("ar", {})
+
+        def known(word: str) -> bool:
+            return word in self.bank.words or any(t in vocabulary for t in stem_words([word], "ar"))  # type: ignore[union-attr]
+
+        names: list[str] = []
+        spelt: list[str] = []
+        for run, latin in self.names.names(surface_words(text, "ar"), known):
+            names.extend(latin)
+            spelt.extend(stem_words(run, "ar"))
+        return names, spelt
 
     def search(self, q: Query, k: int = 10, mode: Mode = "hybrid", pool: int = 60) -> list[Hit]:
         hits: dict[str, Hit] = {}

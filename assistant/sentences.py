@@ -34,6 +34,7 @@ class SentenceBank:
         self.idf: dict[str, dict[str, float]] = {}
         self.unseen: dict[str, float] = {}
         self.words: set[str] = set()  # every normalised surface word, in any language
+        self.latin_in_arabic: set[str] = set()  # names the Arabic text keeps in Latin letters ("culturetheque")
         df: dict[str, dict[str, int]] = {}
         counts: dict[str, int] = {}
         for p in index.ordered:
@@ -57,6 +58,10 @@ class SentenceBank:
             for s in p.sentences_in(lang):
                 words = surface_words(s, lang)
                 self.words.update(words)
+                if lang == "ar":  # Latin words, and pairs of them ("villa albertine", "micro folies")
+                    latin = [w if w.isascii() and w.isalpha() else "" for w in words]
+                    self.latin_in_arabic.update(w for w in latin if w)
+                    self.latin_in_arabic.update(f"{a} {b}" for a, b in zip(latin, latin[1:]) if a and b)
                 infos.append(SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s)))
             self._cache[key] = infos
         return self._cache[key]

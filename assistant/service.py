@@ -205,7 +205,7 @@ class Assistant:
 
     def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:
         """What the refusal model reads (see ``assistant/refusal.py``)."""
-        known = self.glossary.tokens(q.terms, q.lang)
+        known = self.glossary.tokens(q.terms, q.lang) | set(q.transliterated)
         return {"coverage": self.coverage(q, hits),
                 "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
                 "temporal": float(is_temporal(message)),
