@@ -20,7 +20,7 @@ _ARABIC = {
     "ج": "g", "غ": "g", "گ": "g", "ك": "k", "ق": "k", "خ": "k", "ل": "l", "م": "m", "ن": "n", "ر": "r",
     "س": "s", "ص": "s", "ز": "s", "ش": "s", "ظ": "s",
 }
-# Latin digraphs first, then letters; vowels, h, w and y are dropped (Arabic writes them as vowels).
+# Latin digraphs (and x) first, then letters; vowels, h, w and y are dropped (Arabic writes them as vowels).
 _LATIN_DIGRAPHS = (("ph", "f"), ("ch", "s"), ("sh", "s"), ("th", "t"), ("qu", "k"), ("gu", "g"), ("ck", "k"),
                    ("x", "ks"))
 _LATIN = {"b": "b", "p": "b", "t": "t", "d": "d", "f": "f", "v": "f", "g": "g", "j": "g", "k": "k", "q": "k",
@@ -42,8 +42,8 @@ def arabic_skeleton(word: str) -> str:
 
 
 def latin_skeletons(word: str) -> set[str]:
-    """The skeleton of a folded Latin word, and the one without a final silent consonant (French
-    "Folies" is said and spelt in Arabic without its s: "فولي")."""
+    """The skeleton of a folded Latin word (or of two, run together), and the one without a final
+    silent consonant (French "Folies" is said and spelt in Arabic without its s: "فولي")."""
     word = word.replace(" ", "")
     text = _SOFT_C.sub("s", word)
     for digraph, sound in _LATIN_DIGRAPHS:
