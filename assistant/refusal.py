@@ -21,13 +21,13 @@ probability threshold on the dev split; the assistant only computes a dot produc
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from assistant.language import zipf
 from vectorstore.text import stem_words, strip_arabic_prefix, surface_words
 
 log = logging.getLogger(__name__)
@@ -90,20 +90,6 @@ def answer_kind(question: str) -> str | None:
 
 def holds_kind(kind: str, text: str) -> bool:
     return bool(ANSWER_KINDS[kind][1].search(text))
-
-
-@functools.lru_cache(maxsize=65536)
-def zipf(word: str, lang: str) -> float:
-    """How frequent ``word`` is in general ``lang`` text: Zipf scale, 0 (unknown) to about 8 ("the")."""
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, lang)
-
-
-def warm_up() -> None:
-    """Load wordfreq's lists now rather than on the first question (a few hundred ms each)."""
-    for lang in ("fr", "en", "ar"):
-        zipf("a", lang)
 
 
 def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[str]) -> float:

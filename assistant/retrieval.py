@@ -19,6 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.glossary import Glossary
+from assistant.language import zipf
 from assistant.sentences import SentenceBank, overlap
 from assistant.transliteration import NameBridge
 from vectorstore.embeddings import SentenceEmbeddings
@@ -29,6 +30,9 @@ Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 20
 RERANK_DEPTH = 20
 RERANK_WEIGHT = 0.5
+# An Arabic word at least this common in general Arabic (Zipf scale: ten per million words, "نسيت",
+# "تنص") is read as Arabic, not as the spelling of a Latin name (see ``assistant/transliteration.py``).
+COMMON_ARABIC_ZIPF = 4.0
 # How much the embedding model is trusted on a sentence, by question language (English-only model).
 SENTENCE_COS_WEIGHT = {"en": 0.5, "fr": 0.4, "ar": 0.15}
 
@@ -106,7 +110,10 @@ class HybridSearcher:
 
         names: list[str] = []
         spelt: list[str] = []
-        for run, latin in self.names.names(surface_words(text, "ar"), known):
+        def common(word: str) -> bool:
+            return zipf(word, "ar") >= COMMON_ARABIC_ZIPF
+
+        for run, latin in self.names.names(surface_words(text, "ar"), known, common):
             names.extend(latin)
             spelt.extend(stem_words(run, "ar"))
         return names, spelt

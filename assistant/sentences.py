@@ -8,6 +8,7 @@ and shared by the reranker and the answerer.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,10 +59,8 @@ class SentenceBank:
             for s in p.sentences_in(lang):
                 words = surface_words(s, lang)
                 self.words.update(words)
-                if lang == "ar":  # Latin words, and pairs of them ("villa albertine", "micro folies")
-                    latin = [w if w.isascii() and w.isalpha() else "" for w in words]
-                    self.latin_in_arabic.update(w for w in latin if w)
-                    self.latin_in_arabic.update(f"{a} {b}" for a, b in zip(latin, latin[1:]) if a and b)
+                if lang == "ar":
+                    self.latin_in_arabic.update(latin_names(s))
                 infos.append(SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s)))
             self._cache[key] = infos
         return self._cache[key]
@@ -82,6 +81,27 @@ class SentenceBank:
 
     def weight(self, lang: str, token: str) -> float:
         return self.idf.get(lang, {}).get(token, self.unseen.get(lang, 8.0))
+
+
+_WORD_RUN = re.compile(r"[^\W\d_]+")
+
+
+def latin_names(text: str) -> set[str]:
+    """The names an Arabic sentence keeps in Latin letters, folded: capitalised words ("Culturethèque",
+    "iTunes") and pairs of them joined by a space or a hyphen ("villa albertine", "micro folies"). A
+    French phrase kept as it is ("la diffusion des œuvres") is words, not names."""
+    names: set[str] = set()
+    previous, end = "", -1
+    for match in _WORD_RUN.finditer(text):
+        word = match.group()
+        forms = surface_words(word, "ar")
+        name = forms[0] if len(forms) == 1 and forms[0].isascii() and forms[0].isalpha() and not word.islower() else ""
+        if name:
+            names.add(name)
+            if previous and text[end:match.start()].strip(" -") == "":
+                names.add(f"{previous} {name}")
+        previous, end = name, match.end()
+    return names
 
 
 def overlap(bank: SentenceBank, lang: str, query_tokens: set[str], tokens: frozenset[str]) -> float:

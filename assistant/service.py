@@ -9,12 +9,12 @@ from typing import Generator, Iterator
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import RefusalModel, answer_kind, holds_kind, is_temporal, unknown_mass, warm_up
+from assistant.refusal import RefusalModel, answer_kind, holds_kind, is_temporal, unknown_mass
 from assistant.sentences import SentenceBank, overlap
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
 from assistant.glossary import Glossary
-from assistant.language import detect_language
+from assistant.language import detect_language, warm_up
 from assistant.retrieval import HybridSearcher, Mode, Query
 from assistant.schemas import (AnswerSentence, ChatResponse, Citation, SearchResponse, SearchResult, Suggestion,
                                Turn)

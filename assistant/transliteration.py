@@ -7,6 +7,10 @@ are the same word. Both spellings are reduced to a consonant skeleton (short vow
 Arabic and long ones vary, so only consonants are compared, in classes that Arabic transliteration keeps
 apart: "Albertine" and "ألبرتين" are both ``lbrtn``), and an Arabic word the corpus never uses is read
 as the Latin name with the same skeleton, if the Arabic text of the corpus has one.
+
+Only a spelling can be a name: a run of words that are all common in general Arabic ("نسيت", I forgot;
+"تنص", it stipulates) or that holds a letter no French or English name is spelt with (ع, ح) is read
+as Arabic, whatever its consonants happen to match.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ _LATIN = {"b": "b", "p": "b", "t": "t", "d": "d", "f": "f", "v": "f", "g": "g", 
 _SOFT_C = re.compile(r"c(?=[eiy])")
 _LATIN_NAME = re.compile(r"^[a-z]+(?: [a-z]+)?$")
 _ARABIC_WORD = re.compile("^[\u0600-\u06ff]+$")
+_NOT_IN_NAMES = re.compile("[عح]")  # Arabic sounds French and English names do not have
 MIN_CONSONANTS = 3  # "فيلا"/"villa" (fl) says too little to be matched on its own
 MAX_WORDS = 4  # "ماي فرنش فيلم فستيفال" is one Latin word: MyFrenchFilmFestival
 MAX_NAMES = 3  # a skeleton shared by more Latin words is too ambiguous to follow
@@ -69,9 +74,11 @@ class NameBridge:
                     by_skeleton.setdefault(skeleton, set()).add(name)
         self.by_skeleton = {s: sorted(ws) for s, ws in by_skeleton.items() if len(ws) <= MAX_NAMES}
 
-    def names(self, words: list[str], known: Callable[[str], bool]) -> list[tuple[list[str], list[str]]]:
+    def names(self, words: list[str], known: Callable[[str], bool],
+              common: Callable[[str], bool] = lambda word: False) -> list[tuple[list[str], list[str]]]:
         """(Arabic words, Latin names) for each run of the question's words, starting with a word the
-        corpus does not use, whose joined skeleton is a Latin name's; the longest run wins."""
+        corpus does not use (not ``known``), whose joined skeleton is a Latin name's; the longest run
+        wins. A run of ``common`` Arabic words, or with a letter names are not spelt with, is no name."""
         out = []
         i = 0
         while i < len(words):
@@ -79,7 +86,8 @@ class NameBridge:
             if _ARABIC_WORD.match(words[i]) and not known(words[i]):
                 for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
                     run = words[i:i + n]
-                    if not all(_ARABIC_WORD.match(w) for w in run):
+                    if not all(_ARABIC_WORD.match(w) for w in run) or all(common(w) for w in run) or any(
+                            _NOT_IN_NAMES.search(w) for w in run):
                         continue
                     found = self._lookup(run)
                     if found:

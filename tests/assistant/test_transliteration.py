@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.sentences import latin_names
 from assistant.transliteration import NameBridge, arabic_skeleton, latin_skeletons
 
 
@@ -31,6 +32,24 @@ def test_the_bridge_joins_words_keeps_ambiguity_out_and_needs_an_unknown_first_w
     assert bridge.names(["كولتور", "شي", "نو"], lambda word: True) == []
 
 
+def test_common_arabic_words_and_letters_no_name_has_are_not_read_as_names():
+    bridge = NameBridge(["institut", "chateau d"])
+
+    def unknown(word: str) -> bool:
+        return False
+    # "نسيت" (I forgot) has the consonants of "institut"; it is an everyday Arabic word.
+    assert bridge.names(["نسيت"], unknown) == [(["نسيت"], ["institut"])]
+    assert bridge.names(["نسيت"], unknown, common=lambda word: word == "نسيت") == []
+    # "استعيدها" (I get it back) matches "chateau d" only by dropping its ع and ه.
+    assert bridge.names(["استعيدها"], unknown) == []
+
+
+def test_the_names_of_an_arabic_sentence_are_its_capitalised_latin_words():
+    sentence = "تتيح Villa Albertine و Micro-Folies و iTunes – Haute Autorité pour la diffusion des œuvres"
+    assert latin_names(sentence) == {"villa", "albertine", "villa albertine", "micro", "folies", "micro folies",
+                                     "itunes", "haute", "autorite", "haute autorite"}
+
+
 @pytest.mark.parametrize("question, name", [
     ("ما هي فيلا ألبرتين؟", "Villa Albertine"),
     ("ماذا تجمع منصة كولتور شي نو؟", "#Culturecheznous"),
@@ -40,6 +59,12 @@ def test_an_arabic_question_spelling_a_name_in_arabic_letters_is_answered_from_i
     response = assistant.answer(question)
     assert not response.abstained
     assert any(name in (c.translation or c.text) for c in response.citations)
+
+
+def test_an_everyday_arabic_word_spelling_a_name_by_chance_stays_arabic(assistant):
+    # "السيارات" (the cars) has the consonants of "Charte"; "تنص" (stipulates) those of "iTunes".
+    assert assistant._query("أين يمكنني شراء السيارات المستعملة؟", "ar").transliterated == []
+    assert assistant._query("ماذا تنص المادة 16 من الاتفاقية؟", "ar").transliterated == []
 
 
 def test_a_name_the_corpus_lacks_finds_nothing_and_is_still_declined(assistant):
