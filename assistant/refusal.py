@@ -1,4 +1,4 @@
-"""Does retrieval support an answer? A small logistic model over three signals, fitted on the dev split.
+"""Does retrieval support an answer? A small logistic model over six signals, fitted on the dev split.
 
 - ``coverage``: the idf-weighted share of the question's words found in one of the best passages (see
   ``Assistant.coverage``); low when the documents do not talk about what is asked.
@@ -13,6 +13,12 @@
   question by a sentence that holds an answer of that kind (0 for a question that asks for no kind).
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
   passage about X without one does not answer it, however well it matches.
+- ``similarity``: the embedding model's cosine between the question and the closest sentence of the
+  three best passages, for a question in a language the model reads (``EMBEDDING_LANGUAGES``), else 0;
+  ``model_reads`` is 1 for those languages. The lexical signals count shared words; this one sees that
+  "How do I get my French driving licence exchanged abroad?" and "French films were released abroad
+  in 2018" share words, not a subject. The packaged English model reads English and some French, not
+  Arabic, where its cosines are noise: there it says nothing and the other signals decide.
 
 ``evals calibrate --write`` fits the weights (scikit-learn, at calibration time only) and picks the
 probability threshold on the dev split; the assistant only computes a dot product. The weights live in
@@ -32,7 +38,7 @@ from vectorstore.text import stem_words, strip_arabic_prefix, surface_words
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("coverage", "unknown", "temporal", "untyped")
+FEATURES = ("coverage", "unknown", "temporal", "untyped", "similarity", "model_reads")
 # A word at least this frequent in general language (Zipf 6: "much", "last", "année") says nothing
 # about the topic; below it, the rarer the word, the more its absence from the corpus tells.
 COMMON_ZIPF = 6.0

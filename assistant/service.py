@@ -206,10 +206,13 @@ class Assistant:
     def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:
         """What the refusal model reads (see ``assistant/refusal.py``)."""
         known = self.glossary.tokens(q.terms, q.lang) | set(q.transliterated)
+        reads = q.lang in self.settings.embedding_languages
         return {"coverage": self.coverage(q, hits),
                 "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
                 "temporal": float(is_temporal(message)),
-                "untyped": self.untyped(q, hits, message)}
+                "untyped": self.untyped(q, hits, message),
+                "similarity": self.similarity(q, hits) if reads else 0.0,
+                "model_reads": float(reads)}
 
     def coverage(self, q: Query, hits) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
@@ -223,6 +226,18 @@ class Assistant:
             if total:
                 coverage = max(coverage, sum(self.bank.weight(q.lang, t) * _match(t, found) for t in own) / total)
         return round(coverage, 4)
+
+    def similarity(self, q: Query, hits) -> float:
+        """The question's cosine with the closest sentence of the three best passages, in the question's
+        language or the passage's own."""
+        best = 0.0
+        for hit in hits[:3]:
+            p = self.index.passages[hit.passage_id]
+            for lang in dict.fromkeys((q.lang, p.language)):
+                if lang == p.language or lang in p.translations:
+                    best = max([best, *(float(s.vector @ q.vector) for s in self.bank.sentences(p, lang)
+                                        if s.vector is not None)])
+        return round(best, 4)
 
     def untyped(self, q: Query, hits, message: str) -> float:
         """For a question asking for an amount, a percentage, a date or a count: 1 minus the best share

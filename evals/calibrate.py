@@ -1,10 +1,11 @@
 """Fit the refusal model (``assistant/refusal.py``) on the dev split.
 
-A logistic regression over the refusal signals (coverage, unknown vocabulary, present-tense anchor),
-with the classes weighted equally. The probability threshold is chosen on leave-one-out predictions,
-so that every dev question is judged by a model that did not see it: the threshold that declines the
-most off-topic questions while wrongly declining at most ``max_wrong`` of the answerable ones (the
-middle of the best interval, for margin on both sides). The model written is then fitted on all of dev.
+A logistic regression over the refusal signals (``assistant/refusal.py``: coverage, unknown vocabulary,
+present-tense anchor, missing kind of answer, embedding similarity), with the classes weighted equally.
+The probability threshold is chosen on leave-one-out predictions, so that every dev question is judged
+by a model that did not see it: the threshold that declines the most off-topic questions while wrongly
+declining at most ``max_wrong`` of the answerable ones (the middle of the best interval, for margin on
+both sides). The model written is then fitted on all of dev.
 
 One model for the three languages: pooled, the dev split has 45 off-topic questions; per language, 15,
 and 5% of some 30 answerable questions allows not a single mistake, so per-language thresholds came

@@ -79,39 +79,67 @@ def test_untyped_says_whether_the_best_passages_hold_the_kind_of_answer_asked(as
     assert plain["untyped"] == 0.0
 
 
+def test_similarity_counts_where_the_embedding_model_reads_the_language(assistant):
+    # Words in common, subjects apart: the lexical signals see the words, the cosine the subject.
+    _, on = assistant.refusal_features("Where were French films released abroad in 2018?")
+    _, off = assistant.refusal_features("How do I get my French driving licence exchanged abroad?")
+    assert on["model_reads"] == off["model_reads"] == 1.0
+    assert on["similarity"] > off["similarity"] + 0.15
+    # The packaged model does not read Arabic: its cosines there say nothing and are not used.
+    _, arabic = assistant.refusal_features("أين عرضت الأفلام الفرنسية في الخارج عام 2018؟")
+    assert arabic["similarity"] == arabic["model_reads"] == 0.0
+
+
+def _signals(**given: float) -> dict[str, float]:
+    return {"coverage": 0.0, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0, "similarity": 0.0,
+            "model_reads": 0.0, **given}
+
+
 def test_the_shipped_model_reads_the_current_signals_and_separates_clear_cases(assistant):
     data = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
     model = RefusalModel.from_dict(data)
     assert data["features"] == list(FEATURES)
-    # More coverage never lowers the chance to answer; unknown vocabulary, a present anchor and a
-    # missing kind of answer never raise it.
-    assert model.coef[0] > 0 and all(c < 0 for c in model.coef[1:])
-    assert model.answers({"coverage": 1.0, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0})
-    assert not model.answers({"coverage": 0.05, "unknown": 8.0, "temporal": 0.0, "untyped": 0.0})
-    assert not model.answers({"coverage": 0.6, "unknown": 0.0, "temporal": 0.0, "untyped": 1.0})
+    # More coverage or similarity never lowers the chance to answer; unknown vocabulary, a present
+    # anchor and a missing kind of answer never raise it.
+    coef = dict(zip(FEATURES, model.coef))
+    assert coef["coverage"] > 0 and coef["similarity"] > 0
+    assert coef["unknown"] < 0 and coef["temporal"] < 0 and coef["untyped"] < 0
+    assert model.answers(_signals(coverage=1.0))
+    assert model.answers(_signals(coverage=1.0, similarity=0.7, model_reads=1.0))
+    assert not model.answers(_signals(coverage=0.05, unknown=8.0))
+    assert not model.answers(_signals(coverage=0.6, untyped=1.0))
+    # Where the embedding model reads the question, a close sentence decides a weakly covered question.
+    assert model.answers(_signals(coverage=0.25, similarity=0.7, model_reads=1.0))
+    assert not model.answers(_signals(coverage=0.25, similarity=0.1, model_reads=1.0))
 
 
 def test_a_stale_model_file_falls_back_to_coverage_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         model = RefusalModel.load({"features": ["coverage", "dense"], "coef": [1, 2], "intercept": 0, "threshold": 0.5})
     assert "evals calibrate --write" in caplog.text
-    assert model.answers({"coverage": 0.6, "unknown": 9.0, "temporal": 1.0, "untyped": 1.0})
-    assert not model.answers({"coverage": 0.1, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0})
+    assert model.answers(_signals(coverage=0.6, unknown=9.0, temporal=1.0, untyped=1.0, model_reads=1.0))
+    assert not model.answers(_signals(coverage=0.1, similarity=0.9, model_reads=1.0))
 
 
 def test_calibration_learns_the_direction_of_each_signal_and_bounds_wrong_refusals():
     rng = np.random.default_rng(7)
     points = []
-    for i in range(60):  # answerable: well covered, little unknown vocabulary, the kind of answer found
-        points.append(Point("fr", True, {"coverage": float(rng.uniform(0.4, 1.0)),
-                                         "unknown": float(rng.uniform(0, 1.5)), "temporal": float(i % 20 == 0),
-                                         "untyped": float(rng.uniform(0, 0.5)) * (i % 4 == 0)}))
+    for i in range(60):  # answerable: well covered, little unknown vocabulary, the kind of answer found,
+        reads = float(i % 3 != 0)  # a close sentence where the embedding model reads the language
+        points.append(Point("fr", True, _signals(
+            coverage=float(rng.uniform(0.4, 1.0)), unknown=float(rng.uniform(0, 1.5)), temporal=float(i % 20 == 0),
+            untyped=float(rng.uniform(0, 0.5)) * (i % 4 == 0), similarity=float(rng.uniform(0.45, 0.9)) * reads,
+            model_reads=reads)))
     for i in range(30):  # off-topic: poorly covered, specific unknown words, often about "now" or a figure
-        points.append(Point("en", False, {"coverage": float(rng.uniform(0.0, 0.5)),
-                                          "unknown": float(rng.uniform(1.0, 8.0)), "temporal": float(i % 3 == 0),
-                                          "untyped": float(rng.uniform(0.5, 1.0)) * (i % 2 == 0)}))
+        reads = float(i % 3 != 0)
+        points.append(Point("en", False, _signals(
+            coverage=float(rng.uniform(0.0, 0.5)), unknown=float(rng.uniform(1.0, 8.0)), temporal=float(i % 3 == 0),
+            untyped=float(rng.uniform(0.5, 1.0)) * (i % 2 == 0), similarity=float(rng.uniform(0.1, 0.6)) * reads,
+            model_reads=reads)))
     model, held_out = calibrate(points, max_wrong=0.05)
-    assert model.coef[0] > 0 and all(c < 0 for c in model.coef[1:])
+    coef = dict(zip(FEATURES, model.coef))
+    assert coef["coverage"] > 0 and coef["similarity"] > 0
+    assert coef["unknown"] < 0 and coef["temporal"] < 0 and coef["untyped"] < 0
     answerable = np.array([p.answerable for p in points])
     assert np.mean(held_out[answerable] < model.threshold) <= 0.05
     assert np.mean(held_out[~answerable] < model.threshold) > 0.8
@@ -133,4 +161,4 @@ def test_threshold_keeps_wrong_refusals_within_the_bound_and_takes_the_middle_of
 
 def test_calibration_refuses_a_single_class():
     with pytest.raises(ValueError, match="both"):
-        calibrate([Point("fr", True, {"coverage": 1.0, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0})] * 3)
+        calibrate([Point("fr", True, _signals(coverage=1.0))] * 3)
