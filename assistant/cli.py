@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from assistant.settings import Settings, get_settings
+from assistant.settings import ConfigError, Settings, get_settings
 
 
 class CliError(click.ClickException):
@@ -62,7 +62,11 @@ def _guard(fn):
 def main(ctx: click.Context, data_dir: Path | None, corpus_dir: Path | None) -> None:
     """Ask questions about French and European cultural-policy documents, with cited passages."""
     overrides = {k: v for k, v in {"data_dir": data_dir, "corpus_dir": corpus_dir}.items() if v is not None}
-    ctx.obj = {"settings": get_settings().model_copy(update=overrides)}
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx.obj = {"settings": settings.model_copy(update=overrides)}
 
 
 class _IngestProgress:

@@ -5,10 +5,12 @@ a ``.env`` file in the working directory is read too."""
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from vectorstore.chroma import ChromaConfig
 from vectorstore.embeddings import DEFAULT_MODEL
@@ -51,6 +53,19 @@ class Settings(BaseSettings):
         return bool(self.llm_base_url and self.llm_model)
 
 
+class ConfigError(ValueError):
+    """An environment variable (or ``.env`` line) the settings cannot read; one line, naming it."""
+
+
 @functools.lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"invalid {name}: {first['msg']}") from None
+    except SettingsError as exc:  # a list variable that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1).upper() if field else "settings"
+        raise ConfigError(f'invalid {name}: expected a JSON list, e.g. ["en", "fr"]') from None

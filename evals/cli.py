@@ -26,6 +26,15 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _settings():  # type: ignore[no-untyped-def]
+    from assistant.settings import ConfigError, get_settings
+
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), default=gold.DEFAULT_QA,
               envvar="EVALS_GOLD", show_default=True, help="Gold questions (JSON lines).")
@@ -46,9 +55,7 @@ def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int
     """Measure retrieval, answers, refusals and the aid finder on the gold sets; exit 1 below thresholds."""
     if ctx.invoked_subcommand is not None:
         return
-    from assistant.settings import get_settings
-
-    settings = get_settings()
+    settings = _settings()
     try:
         thresholds = load_thresholds(thresholds_path, k)
         qa_items = gold.select_split(gold.load_qa(gold_path), split)
@@ -177,7 +184,6 @@ def _print(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: 
 def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) -> None:
     """Fit the refusal model on the dev split (leave-one-out threshold)."""
     from assistant.service import ABSTENTION_FILE, Assistant
-    from assistant.settings import get_settings
     from evals import calibrate
     from vectorstore.errors import StoreError
 
@@ -187,7 +193,7 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
     except GoldError as exc:
         _fail(str(exc), 2)
     try:
-        assistant = Assistant.from_settings(get_settings())
+        assistant = Assistant.from_settings(_settings())
     except StoreError as exc:
         _fail(str(exc), 1)
     points = calibrate.measure(assistant, items)
@@ -220,10 +226,9 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
 @click.pass_context
 def feedback_export(ctx: click.Context, db_path: Path | None, out_path: Path | None) -> None:
     """Turn down-voted answers into candidate gold lines (``needs_review: true``, evidence to fill in)."""
-    from assistant.settings import get_settings
     from evals.feedback import candidates, read_feedback
 
-    settings = get_settings()
+    settings = _settings()
     db = db_path or default_feedback_db(settings)
     known: set[str] = set()
     gold_path = ctx.parent.params.get("gold_path") if ctx.parent else None

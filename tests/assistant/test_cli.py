@@ -50,6 +50,20 @@ def test_usage_errors_exit_2(built_index):
     assert _run(built_index, "ask", "--lang", "de", "CNC").exit_code == 2
 
 
+def test_an_unreadable_environment_variable_is_a_usage_error_naming_it(built_index, monkeypatch):
+    from assistant.settings import get_settings
+
+    monkeypatch.setenv("CHROMA_PORT", "eight thousand")
+    get_settings.cache_clear()
+    try:
+        result = _run(built_index, "search", "CNC")
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "invalid CHROMA_PORT: Input should be a valid integer" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_chat_keeps_history_between_turns(built_index):
     result = CliRunner().invoke(
         main, ["--data-dir", str(built_index.data_dir), "chat"],

@@ -55,3 +55,13 @@ def test_no_index_is_one_line_exit_1(tmp_path: Path, clean_settings: Path) -> No
     assert result.exit_code == 1
     assert result.output.strip().startswith("evals: ") and len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_an_unreadable_environment_variable_is_named_in_one_line_exit_2(monkeypatch, clean_settings: Path) -> None:
+    from assistant.settings import get_settings
+
+    monkeypatch.setenv("EMBEDDING_LANGUAGES", "en,fr")  # a list is written as JSON
+    get_settings.cache_clear()
+    result = invoke("--no-baselines")
+    assert result.exit_code == 2
+    assert result.output.strip() == 'evals: invalid EMBEDDING_LANGUAGES: expected a JSON list, e.g. ["en", "fr"]'
