@@ -105,14 +105,14 @@ class HybridSearcher:
             return [], []
         vocabulary = self.bank.idf.get("ar", {})
 
-        def known(word: str) -> bool:
+        def known(word: str) -> bool:  # the corpus uses it
             return word in self.bank.words or any(t in vocabulary for t in stem_words([word], "ar"))  # type: ignore[union-attr]
+
+        def common(word: str) -> bool:  # general Arabic uses it often
+            return zipf(word, "ar") >= COMMON_ARABIC_ZIPF
 
         names: list[str] = []
         spelt: list[str] = []
-        def common(word: str) -> bool:
-            return zipf(word, "ar") >= COMMON_ARABIC_ZIPF
-
         for run, latin in self.names.names(surface_words(text, "ar"), known, common):
             names.extend(latin)
             spelt.extend(stem_words(run, "ar"))
