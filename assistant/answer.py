@@ -66,7 +66,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
         p = bank.index.passages[hit.passage_id]
         if p.kind == "heading":
             continue
-        lang = q.lang if (q.lang == p.language or q.lang in p.translations) else p.language
+        lang = p.read_in(q.lang)
         prior = 0.2 * (1 - rank / max(len(hits), 1))
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:

@@ -168,7 +168,7 @@ class HybridSearcher:
         cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
         for hit in head:
             p = self.index.passages[hit.passage_id]
-            lang = q.lang if (q.lang == p.language or q.lang in p.translations) else p.language
+            lang = p.read_in(q.lang)
             best = 0.0
             for s in self.bank.sentences(p, lang):
                 cos = float(s.vector @ q.vector) if s.vector is not None else 0.0

@@ -222,7 +222,7 @@ class Assistant:
         coverage = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
-            found = self.bank.entry_tokens(p, q.lang) if (q.lang == p.language or q.lang in p.translations) else frozenset()
+            found = self.bank.entry_tokens(p, q.lang) if p.has_text_in(q.lang) else frozenset()
             if total:
                 coverage = max(coverage, sum(self.bank.weight(q.lang, t) * _match(t, found) for t in own) / total)
         return round(coverage, 4)
@@ -234,7 +234,7 @@ class Assistant:
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             for lang in dict.fromkeys((q.lang, p.language)):
-                if lang == p.language or lang in p.translations:
+                if p.has_text_in(lang):
                     best = max([best, *(float(s.vector @ q.vector) for s in self.bank.sentences(p, lang)
                                         if s.vector is not None)])
         return round(best, 4)
@@ -249,7 +249,7 @@ class Assistant:
         best = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
-            if q.lang != p.language and q.lang not in p.translations:
+            if not p.has_text_in(q.lang):
                 continue
             for s in self.bank.sentences(p, q.lang):
                 if holds_kind(kind, s.text):

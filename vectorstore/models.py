@@ -33,6 +33,15 @@ class Passage(BaseModel):
     source_hash: str = ""  # hash of the passage text alone: the key of its translations
     translations: dict[str, Translation] = Field(default_factory=dict)
 
+    def has_text_in(self, lang: str) -> bool:
+        """Written in ``lang``, or translated into it."""
+        return lang == self.language or lang in self.translations
+
+    def read_in(self, lang: str) -> str:
+        """The language to read the passage in for an asker of ``lang``: theirs if it has text in it,
+        else its own."""
+        return lang if self.has_text_in(lang) else self.language
+
     def text_in(self, lang: str) -> str:
         if lang == self.language:
             return self.text
