@@ -5,6 +5,10 @@ Why it works across languages with an English-only embedding model: every passag
 three languages (original + translations), so the lexical side always compares a question with text in
 its own language; the glossary adds the question's domain terms and acronyms in that language, and an
 English gloss of them for the dense side.
+
+A question that names a document ("what does the roadmap say about…", "selon la feuille de route",
+"في خارطة الطريق", or a follow-up to such a question) is asked within it: that document's passages
+come first, the others after them (the manifest's ``called`` names, matched like glossary terms).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class Query:
     content_tokens: list[str]  # the question's own tokens (with its context's, for a follow-up), no expansion
     terms: list[dict] = field(default_factory=list)  # glossary terms the question names
     transliterated: list[str] = field(default_factory=list)  # tokens of Arabic spellings read as Latin names
+    documents: frozenset[str] = frozenset()  # the documents the question names (with their translations)
 
 
 @dataclass
@@ -80,6 +85,7 @@ class HybridSearcher:
         self.bank = bank
         self.twins = twin_passages(index)
         self.names = NameBridge(bank.latin_in_arabic) if bank is not None else None
+        self.document_names = document_names(index.extra("documents", []))  # type: ignore[arg-type]
 
     def prepare(self, text: str, lang: str, extra: str = "") -> Query:
         """Tokens and vector of a question (``extra``: context from earlier turns, weighted lower)."""
@@ -96,7 +102,13 @@ class HybridSearcher:
         dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
-                     content_tokens=tokens, terms=terms, transliterated=transliterated)
+                     content_tokens=tokens, terms=terms, transliterated=transliterated,
+                     documents=self.named_documents(text, lang) or self.named_documents(extra, lang))
+
+    def named_documents(self, text: str, lang: str) -> frozenset[str]:
+        """The documents ``text`` names, with their published translations (empty if none)."""
+        return frozenset(d for entry in self.document_names.match(text, lang) for d in entry["documents"]) \
+            if text else frozenset()
 
     def _latin_names(self, text: str) -> tuple[list[str], list[str]]:
         """(Latin names, tokens of the Arabic words spelling them) in an Arabic question (see
@@ -154,6 +166,9 @@ class HybridSearcher:
         if mode == "hybrid" and self.bank is not None and ranked:
             ranked = self._rerank(q, ranked)
         ranked = self._collapse_twins(ranked, q.lang)
+        if q.documents:  # asked within named documents: theirs first, in the same order
+            inside = [h for h in ranked if self.index.passages[h.passage_id].document in q.documents]
+            ranked = inside + [h for h in ranked if self.index.passages[h.passage_id].document not in q.documents]
         for h in ranked:
             h.matched_via = list(dict.fromkeys(h.matched_via))
         return ranked[:k]
@@ -223,6 +238,18 @@ def twin_passages(index: Index) -> dict[str, Twin]:
                 twins[p.passage_id] = Twin(other, passage_is_source=True)
                 twins[other] = Twin(p.passage_id, passage_is_source=False)
     return twins
+
+
+def document_names(documents: list[dict]) -> Glossary:
+    """The manifest's ``called`` names as glossary entries, each standing for its document and the
+    document's published translations (which share their source's names)."""
+    family: dict[str, set[str]] = {d["id"]: {d["id"]} for d in documents}
+    for d in documents:
+        if d.get("translation_of") in family:
+            family[d["translation_of"]].add(d["id"])
+            family[d["id"]].add(d["translation_of"])
+    return Glossary([{**(d.get("called") or {}), "documents": sorted(family[d["id"]])}
+                     for d in documents if d.get("called")])
 
 
 def _unique(tokens: list[str]) -> list[str]:

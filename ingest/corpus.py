@@ -44,6 +44,9 @@ class DocumentInfo(BaseModel):
     structure: str = "page"
     source_file: str = ""
     translation_of: str | None = None
+    # How a reader names the document in a question, by language ("what does the roadmap say about…"):
+    # such a question asks within that document (see ``assistant/retrieval.py``).
+    called: dict[str, list[str]] = {}
 
 
 @dataclass

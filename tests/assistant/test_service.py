@@ -162,3 +162,32 @@ def test_a_refusal_about_the_present_says_how_old_the_documents_are(assistant):
     assert res.abstained and "2014" in res.answer and "2022" in res.answer and res.language == "ar"
     res = assistant.answer("What is a good recipe for chocolate cake?")  # declined, but not about "now"
     assert res.abstained and "date from" not in res.answer
+
+
+def test_a_question_naming_a_document_is_asked_within_it(assistant):
+    """"What does the roadmap say about…" asks within the roadmap: its passages first, whatever the other
+    documents say on the subject. A follow-up keeps the document its question named, a message naming
+    another one moves there, and a publisher is not a document: the roadmap cites the Commission too."""
+    def documents(question: str) -> list[str]:
+        return [r.document for r in assistant.search(question, k=5).results]
+
+    assert "meae-cci-mission" in documents("Which actions support the export of cultural and creative industries?")
+    assert documents("What does the roadmap say about the export of cultural and creative industries?") == ["roadmap"] * 5
+    assert set(documents("ماذا تقول صفحة وزارة الثقافة عن اليونسكو؟")) == {"moc-international-ar"}  # its translation
+    assert set(documents("Que dit la page de la Commission européenne sur la diversité culturelle ?")) == {
+        "ec-cultural-cooperation"}
+    assert "roadmap" in documents("What does the European Commission do for cultural diversity?")
+
+    history = [Turn(role="user", content="What does the European Commission page say about UNESCO?"),
+               Turn(role="assistant", content="The EU is party to the UNESCO Convention on cultural diversity.")]
+    assert {c.document for c in assistant.answer("And about trade?", history).citations} == {"ec-cultural-cooperation"}
+    moved = assistant.answer("And what does the roadmap say about trade?", history)
+    assert moved.citations and {c.document for c in moved.citations} == {"roadmap"}
+
+
+def test_document_names_come_from_the_manifest_and_are_shared_with_translations(assistant):
+    names = assistant.searcher.document_names
+    assert {d for e in names.match("خارطة الطريق", "ar") for d in e["documents"]} == {"roadmap"}
+    assert {d for e in names.match("the Ministry of Culture's page", "en") for d in e["documents"]} == {
+        "moc-international-en", "moc-international-ar"}
+    assert not names.match("the ministry's road safety plan", "en")
