@@ -61,6 +61,7 @@ class Query:
     terms: list[dict] = field(default_factory=list)  # glossary terms the question names
     transliterated: list[str] = field(default_factory=list)  # tokens of Arabic spellings read as Latin names
     documents: frozenset[str] = frozenset()  # the documents the question names (with their translations)
+    naming: frozenset[str] = frozenset()  # the tokens that name them ("roadmap"): where to look, not what is asked
 
 
 @dataclass
@@ -101,14 +102,16 @@ class HybridSearcher:
         gloss = self.glossary.english_gloss(text, lang, terms=terms) if lang != "en" else []
         dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
+        documents, naming = self.named_documents(text, lang)
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
                      content_tokens=tokens, terms=terms, transliterated=transliterated,
-                     documents=self.named_documents(text, lang) or self.named_documents(extra, lang))
+                     documents=documents or self.named_documents(extra, lang)[0], naming=naming)
 
-    def named_documents(self, text: str, lang: str) -> frozenset[str]:
-        """The documents ``text`` names, with their published translations (empty if none)."""
-        return frozenset(d for entry in self.document_names.match(text, lang) for d in entry["documents"]) \
-            if text else frozenset()
+    def named_documents(self, text: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(the documents ``text`` names, with their published translations; the tokens of the names it uses)."""
+        named = self.document_names.match(text, lang) if text else []
+        return (frozenset(d for entry in named for d in entry["documents"]),
+                frozenset(t for entry in named for t in tokenize(entry[lang][0], lang)))
 
     def _latin_names(self, text: str) -> tuple[list[str], list[str]]:
         """(Latin names, tokens of the Arabic words spelling them) in an Arabic question (see
@@ -241,15 +244,16 @@ def twin_passages(index: Index) -> dict[str, Twin]:
 
 
 def document_names(documents: list[dict]) -> Glossary:
-    """The manifest's ``called`` names as glossary entries, each standing for its document and the
-    document's published translations (which share their source's names)."""
+    """The manifest's ``called`` names as glossary entries, one per name (so a match says which name was
+    used), each standing for its document and the document's published translations (which share their
+    source's names)."""
     family: dict[str, set[str]] = {d["id"]: {d["id"]} for d in documents}
     for d in documents:
         if d.get("translation_of") in family:
             family[d["translation_of"]].add(d["id"])
             family[d["id"]].add(d["translation_of"])
-    return Glossary([{**(d.get("called") or {}), "documents": sorted(family[d["id"]])}
-                     for d in documents if d.get("called")])
+    return Glossary([{lang: [name], "documents": sorted(family[d["id"]])}
+                     for d in documents for lang, names in (d.get("called") or {}).items() for name in names])
 
 
 def _unique(tokens: list[str]) -> list[str]:

@@ -216,8 +216,9 @@ class Assistant:
 
     def coverage(self, q: Query, hits) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
-        inflected variant sharing the stem's first four letters counts for less)."""
-        own = set(q.content_tokens)
+        inflected variant sharing the stem's first four letters counts for less). The words naming a
+        document ("what does the roadmap say about…") say where to look, not what is asked: left out."""
+        own = set(q.content_tokens) - q.naming or set(q.content_tokens)
         total = sum(self.bank.weight(q.lang, t) for t in own)
         coverage = 0.0
         for hit in hits[:3]:

@@ -185,6 +185,18 @@ def test_a_question_naming_a_document_is_asked_within_it(assistant):
     assert moved.citations and {c.document for c in moved.citations} == {"roadmap"}
 
 
+def test_naming_a_document_does_not_make_a_question_covered(assistant):
+    """The words naming the document say where to look, not what is asked: the roadmap mentions itself,
+    so they once made "what does the roadmap say about pension reform" a third covered, and answered."""
+    q = assistant.searcher.prepare("Que dit la feuille de route sur la réforme des retraites ?", "fr")
+    assert q.documents == {"roadmap"} and q.naming and q.naming <= set(q.content_tokens)
+    for question in ["Que dit la feuille de route sur la réforme des retraites ?",
+                     "ماذا تقول خارطة الطريق عن إصلاح نظام التقاعد؟"]:
+        assert assistant.refusal_features(question)[1]["coverage"] == 0.0
+        assert assistant.answer(question).abstained
+    assert not assistant.answer("Que dit la feuille de route sur le jeu vidéo ?").abstained
+
+
 def test_document_names_come_from_the_manifest_and_are_shared_with_translations(assistant):
     names = assistant.searcher.document_names
     assert {d for e in names.match("خارطة الطريق", "ar") for d in e["documents"]} == {"roadmap"}
