@@ -111,7 +111,7 @@ class HybridSearcher:
         """(the documents ``text`` names, with their published translations; the tokens of the names it uses)."""
         named = self.document_names.match(text, lang) if text else []
         return (frozenset(d for entry in named for d in entry["documents"]),
-                frozenset(t for entry in named for t in tokenize(entry[lang][0], lang)))
+                frozenset(t for entry in named for t in entry["naming"]))
 
     def _latin_names(self, text: str) -> tuple[list[str], list[str]]:
         """(Latin names, tokens of the Arabic words spelling them) in an Arabic question (see
@@ -169,9 +169,8 @@ class HybridSearcher:
         if mode == "hybrid" and self.bank is not None and ranked:
             ranked = self._rerank(q, ranked)
         ranked = self._collapse_twins(ranked, q.lang)
-        if q.documents:  # asked within named documents: theirs first, in the same order
-            inside = [h for h in ranked if self.index.passages[h.passage_id].document in q.documents]
-            ranked = inside + [h for h in ranked if self.index.passages[h.passage_id].document not in q.documents]
+        if q.documents:  # asked within named documents: theirs first, in the same order (the sort is stable)
+            ranked.sort(key=lambda h: self.index.passages[h.passage_id].document not in q.documents)
         for h in ranked:
             h.matched_via = list(dict.fromkeys(h.matched_via))
         return ranked[:k]
@@ -252,7 +251,7 @@ def document_names(documents: list[dict]) -> Glossary:
         if d.get("translation_of") in family:
             family[d["translation_of"]].add(d["id"])
             family[d["id"]].add(d["translation_of"])
-    return Glossary([{lang: [name], "documents": sorted(family[d["id"]])}
+    return Glossary([{lang: [name], "documents": sorted(family[d["id"]]), "naming": tokenize(name, lang)}
                      for d in documents for lang, names in (d.get("called") or {}).items() for name in names])
 
 
