@@ -14,6 +14,10 @@ out stricter and declined fewer off-topic questions in cross-validation (fr: 6/1
 A per-language offset inside the pooled model (the language as a feature) did no better either: 37/45
 off-topic declined in leave-one-out against 42/45 without it. The signals themselves are per language
 (idf, vocabulary and word frequencies of the question's language).
+
+Dev questions marked ``validation`` are not fitted on (``evals calibrate`` reports them apart): a batch of
+questions about something the corpus names that ask for a fact it does not give, which these signals
+cannot separate from answerable ones; fitted on, they pulled the model off the questions it can decline.
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
         assistant = Assistant.from_settings(_settings())
     except StoreError as exc:
         _fail(str(exc), 1)
-    points = calibrate.measure(assistant, items)
+    points = calibrate.measure(assistant, [item for item in items if not item.validation])
     try:
         model, held_out = calibrate.calibrate(points, max_wrong)
     except ValueError as exc:
@@ -211,6 +211,12 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
         summary[lang] = {"offtopic_declined": list(off), "answerable_declined": list(on)}
         click.echo(f"{lang}: declines {off[0]}/{off[1]} off-topic and {on[0]}/{on[1]} answerable dev questions "
                    "(leave-one-out)")
+    checked = calibrate.measure(assistant, [item for item in items if item.validation])
+    if checked:
+        off, on = calibrate.rates(checked, [not model.answers(p.features) for p in checked])
+        summary["validation"] = {"offtopic_declined": list(off), "answerable_declined": list(on)}
+        click.echo(f"validation: declines {off[0]}/{off[1]} off-topic and {on[0]}/{on[1]} answerable dev questions "
+                   "held out of the fit")
     weights = ", ".join(f"{name} {c:+.3f}" for name, c in zip(calibrate.FEATURES, model.coef))
     click.echo(f"model: intercept {model.intercept:+.3f}, {weights}; answer when P >= {model.threshold}")
     if write_file:

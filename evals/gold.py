@@ -52,6 +52,9 @@ class QAItem(BaseModel):
     answerable: bool
     split: Split
     needs_review: bool = False
+    # A dev question kept out of the refusal fit, to measure it on questions it did not see
+    # (``evals calibrate``); every other measure reads it like any dev question.
+    validation: bool = False
     feedback: dict[str, Any] | None = None  # provenance of a line that came from `evals feedback-export`
 
     @field_validator("evidence", "answer_facts")

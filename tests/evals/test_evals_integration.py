@@ -44,3 +44,35 @@ def test_a_small_run_end_to_end(assistant, built_index) -> None:
     run = runner.EvalRun(k=5, split="all", systems=["ours", "langchain", "dense", "bm25"], questions=results, aids=aids)
     outcomes = evaluate(load_thresholds(DEFAULT_THRESHOLDS), {"qa": run.qa_summary(), "aids": run.aid_summary()})
     assert outcomes  # every check evaluates (or is skipped for lack of questions) without error
+
+
+def test_calibration_keeps_validation_questions_out_of_the_fit(built_index, monkeypatch, tmp_path) -> None:
+    """`evals calibrate` fits on the dev questions not marked ``validation`` and reports the marked ones
+    apart, judged by the model that never saw them; without --write nothing is stored."""
+    import re
+
+    from click.testing import CliRunner
+
+    from assistant.service import ABSTENTION_FILE
+    from assistant.settings import get_settings
+    from evals.cli import cli
+
+    dev = [i for i in gold.load_qa(gold.DEFAULT_QA) if i.split == "dev" and not i.validation]
+    fit = [i for i in dev if i.answerable][:12] + [i for i in dev if not i.answerable][:8]
+    held = ([i.model_copy(update={"validation": True}) for i in dev if i.answerable][12:15]
+            + [i.model_copy(update={"validation": True}) for i in dev if not i.answerable][8:10])
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(i.model_dump_json() + "\n" for i in fit + held), encoding="utf-8")
+    monkeypatch.setenv("DATA_DIR", str(built_index.data_dir))
+    monkeypatch.setenv("CORPUS_DIR", str(built_index.corpus_dir))
+    get_settings.cache_clear()
+    before = ABSTENTION_FILE.read_bytes()
+
+    result = CliRunner().invoke(cli, ["--gold", str(path), "calibrate"])
+
+    assert result.exit_code == 0, result.output
+    fitted = re.search(r"all: declines \d+/(\d+) off-topic and \d+/(\d+) answerable", result.output)
+    checked = re.search(r"validation: declines \d+/(\d+) off-topic and \d+/(\d+) answerable", result.output)
+    assert fitted and (int(fitted[1]), int(fitted[2])) == (8, 12)
+    assert checked and (int(checked[1]), int(checked[2])) == (2, 3)
+    assert ABSTENTION_FILE.read_bytes() == before
