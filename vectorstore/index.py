@@ -44,7 +44,7 @@ SCHEMA_VERSION = 2  # 2: the collection is searched exhaustively (``search_bread
 # entries): the nearest neighbours are then exact, and the same in every process. With Chroma's default
 # (``ef_search`` 100) on this corpus's 789 entries, one build queried from two processes with the same
 # query vector returned a different top 60 for 72 of 244 gold questions, so rankings, and the refusal
-# signals read from them, changed from run to run. Exhaustive costs about 0.2 ms more a query at this size,
+# signals read from them, changed from run to run. Exhaustive costs 0.2-0.5 ms more a query at this size,
 # 1.4 ms at 5,000 entries, 7 ms at 10,800 (measured with random vectors): beyond 5,000, Chroma's default.
 EXACT_SEARCH_ENTRIES = 5_000
 DEFAULT_SEARCH_BREADTH = 100  # Chroma's own ef_search
