@@ -201,22 +201,21 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
         model, held_out = calibrate.calibrate(points, max_wrong)
     except ValueError as exc:
         _fail(str(exc), 1)
-    declined = [bool(p < model.threshold) for p in held_out]
     summary: dict[str, dict[str, list[int]]] = {}
+
+    def report(name: str, group: list[calibrate.Point], declined: list[bool], how: str) -> None:
+        off, on = calibrate.rates(group, declined)
+        summary[name] = {"offtopic_declined": list(off), "answerable_declined": list(on)}
+        click.echo(f"{name}: declines {off[0]}/{off[1]} off-topic and {on[0]}/{on[1]} answerable dev questions {how}")
+
+    declined = [bool(p < model.threshold) for p in held_out]
     for lang in ("fr", "en", "ar", "all"):
         mine = [i for i, p in enumerate(points) if lang in (p.lang, "all")]
-        if not mine:
-            continue
-        off, on = calibrate.rates([points[i] for i in mine], [declined[i] for i in mine])
-        summary[lang] = {"offtopic_declined": list(off), "answerable_declined": list(on)}
-        click.echo(f"{lang}: declines {off[0]}/{off[1]} off-topic and {on[0]}/{on[1]} answerable dev questions "
-                   "(leave-one-out)")
+        if mine:
+            report(lang, [points[i] for i in mine], [declined[i] for i in mine], "(leave-one-out)")
     checked = calibrate.measure(assistant, [item for item in items if item.validation])
     if checked:
-        off, on = calibrate.rates(checked, [not model.answers(p.features) for p in checked])
-        summary["validation"] = {"offtopic_declined": list(off), "answerable_declined": list(on)}
-        click.echo(f"validation: declines {off[0]}/{off[1]} off-topic and {on[0]}/{on[1]} answerable dev questions "
-                   "held out of the fit")
+        report("validation", checked, [not model.answers(p.features) for p in checked], "held out of the fit")
     weights = ", ".join(f"{name} {c:+.3f}" for name, c in zip(calibrate.FEATURES, model.coef))
     click.echo(f"model: intercept {model.intercept:+.3f}, {weights}; answer when P >= {model.threshold}")
     if write_file:
