@@ -16,16 +16,22 @@ LANGS = ("fr", "en", "ar")
 class Glossary:
     def __init__(self, terms: list[dict]) -> None:
         self.terms = terms
-        self._forms: dict[str, list[tuple[tuple[str, ...], int]]] = {lang: [] for lang in LANGS}
+        # Each term's names as stems, per language, filed under their first stem: a question is only
+        # compared with the names that start with one of its own stems.
+        self._forms: dict[str, dict[str, list[tuple[int, str, int]]]] = {lang: {} for lang in LANGS}
         acronyms: dict[str, int] = {}
+        order = 0
         for i, t in enumerate(terms):
             for a in t.get("acronyms", []):
                 acronyms.setdefault(a, i)
             for lang in LANGS:
                 for s in t.get(lang, []):
-                    stems = tuple(tokenize(s, lang))
+                    stems = tokenize(s, lang)
                     if stems:
-                        self._forms[lang].append((stems, i))
+                        self._forms[lang].setdefault(stems[0], []).append((order, f" {' '.join(stems)} ", i))
+                        order += 1
+        # Every token of a term's names (all languages, acronyms), tokenised for each question language.
+        self._tokens = {id(t): {lang: self._tokenize_names(t, lang) for lang in LANGS} for t in terms}
         # One alternation for every acronym, longest first, matched as whole words.
         self._acronym_term = acronyms
         alternation = "|".join(re.escape(a) for a in sorted(acronyms, key=len, reverse=True))
@@ -40,8 +46,9 @@ class Glossary:
                 hits.append(i)
         q = tokenize(query, lang)
         joined = f" {' '.join(q)} "
-        for stems, i in self._forms.get(lang, []):
-            if i not in hits and f" {' '.join(stems)} " in joined:
+        forms = self._forms.get(lang, {})
+        for _, name, i in sorted(form for stem in set(q) for form in forms.get(stem, ())):
+            if i not in hits and name in joined:
                 hits.append(i)
         return [self.terms[i] for i in hits]
 
@@ -55,9 +62,17 @@ class Glossary:
 
     def tokens(self, terms: list[dict], lang: str) -> set[str]:
         """Every token of the terms' names in every language and of their acronyms, tokenised for ``lang``."""
-        return {token for t in terms for name in (*t.get("fr", []), *t.get("en", []), *t.get("ar", []),
-                                                  *t.get("acronyms", []))
-                for token in tokenize(name, lang)}
+        out: set[str] = set()
+        for t in terms:
+            known = self._tokens.get(id(t), {}).get(lang)  # this glossary's terms: tokenised once, up front
+            out.update(known if known is not None else self._tokenize_names(t, lang))
+        return out
+
+    @staticmethod
+    def _tokenize_names(term: dict, lang: str) -> frozenset[str]:
+        return frozenset(token for name in (*term.get("fr", []), *term.get("en", []), *term.get("ar", []),
+                                            *term.get("acronyms", []))
+                         for token in tokenize(name, lang))
 
     def english_gloss(self, query: str, lang: str, terms: list[dict] | None = None) -> list[str]:
         """English names of the terms in the query: helps an English-only embedding model."""

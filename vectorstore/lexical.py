@@ -36,7 +36,7 @@ class LexicalIndex:
         if not tokens or not self.entry_ids:
             return []
         k = min(k, len(self.entry_ids))
-        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=0)
         return [(self.entry_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def save(self, folder: Path) -> None:
