@@ -10,6 +10,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel
 
 from assistant.errors import AssistantError
 from assistant.schemas import ChatResponse, SearchResponse
@@ -31,6 +32,11 @@ router = APIRouter(responses={
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: problem("unknown conversation")}
 FOREIGN: Responses = {403: problem("a conversation of another browser")}
+
+
+def json_response(model: BaseModel) -> Response:
+    """A model the assistant built and validated, serialised as it is (see ``chat_once``)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 class MarkdownResponse(PlainTextResponse):
@@ -56,12 +62,12 @@ def healthz(assistant: AssistantDep) -> dict[str, object]:
 def search(assistant: AssistantDep, settings: SettingsDep,
            q: Annotated[str, Query(min_length=1, max_length=10_000)],
            k: Annotated[int, Query(ge=1)] = 10,
-           lang: Lang = None) -> SearchResponse:
+           lang: Lang = None) -> Response:
     if k > settings.max_k:
         raise HTTPException(422, f"k must be between 1 and {settings.max_k}")
     if len(q) > settings.max_message_chars:
         raise HTTPException(422, f"q is too long (at most {settings.max_message_chars} characters)")
-    return assistant.search(q, k=k, lang=lang)
+    return json_response(assistant.search(q, k=k, lang=lang))
 
 
 # --- chat -----------------------------------------------------------------------------------------------
@@ -75,9 +81,14 @@ ChatTurnDep = Annotated[chat.ChatTurn, Depends(chat_turn)]
 
 
 @router.post("/api/chat", response_model=WebChatResponse, tags=["chat"], responses={**NOT_FOUND, **FOREIGN})
-def chat_once(turn: ChatTurnDep, assistant: AssistantDep, store: StoreDep) -> WebChatResponse:
-    response = assistant.answer(turn.message, turn.history)
-    return chat.record(turn, response, store)
+def chat_once(body: ChatRequest, assistant: AssistantDep, store: StoreDep, owner: OwnerDep,
+              settings: SettingsDep) -> Response:
+    # The whole turn in one trip to the thread pool (finding the conversation, answering, storing), and
+    # serialised here: FastAPI would validate the answer against `response_model` once more, in a
+    # further trip, before serialising it.
+    turn = chat.prepare(body, store, owner, settings)
+    response = chat.record(turn, assistant.answer(turn.message, turn.history), store)
+    return json_response(response)
 
 
 class _Started:
