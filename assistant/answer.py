@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.retrieval import SENTENCE_COS_WEIGHT, Hit, Query
-from assistant.sentences import SentenceBank, SentenceInfo, overlap
+from assistant.sentences import SentenceBank, SentenceInfo, Wanted, overlap
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
@@ -59,7 +59,7 @@ class Chosen:
 
 def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4) -> list[Chosen]:
     """Score the sentences of the top passages and pick the best, without redundancy."""
-    qtokens = set(q.tokens)
+    wanted: dict[str, Wanted] = {}  # by the language the passage is read in
     cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
     candidates: list[Chosen] = []
     for rank, hit in enumerate(hits):
@@ -68,11 +68,13 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
             continue
         lang = p.read_in(q.lang)
         prior = 0.2 * (1 - rank / max(len(hits), 1))
+        if lang not in wanted:
+            wanted[lang] = Wanted(bank, lang, set(q.tokens))
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:
                 continue
             cos = float(s.vector @ q.vector) if s.vector is not None else 0.0
-            score = cos_weight * cos + (1 - cos_weight) * overlap(bank, lang, qtokens, s.tokens) + prior
+            score = cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens) + prior
             candidates.append(Chosen(p, lang, s, pos, score, rank))
     if not candidates:
         return []

@@ -24,7 +24,7 @@ from pydantic import ConfigDict
 
 from assistant.glossary import Glossary
 from assistant.language import zipf
-from assistant.sentences import SentenceBank, overlap
+from assistant.sentences import SentenceBank, Wanted
 from assistant.transliteration import NameBridge
 from vectorstore.embeddings import SentenceEmbeddings
 from vectorstore.index import Index
@@ -181,15 +181,17 @@ class HybridSearcher:
         assert self.bank is not None
         head, tail = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
         top = head[0].score
-        wanted = set(q.tokens)
+        wanted: dict[str, Wanted] = {}  # by the language the passage is read in
         cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
         for hit in head:
             p = self.index.passages[hit.passage_id]
             lang = p.read_in(q.lang)
+            if lang not in wanted:
+                wanted[lang] = Wanted(self.bank, lang, set(q.tokens))
             best = 0.0
             for s in self.bank.sentences(p, lang):
                 cos = float(s.vector @ q.vector) if s.vector is not None else 0.0
-                best = max(best, cos_weight * cos + (1 - cos_weight) * overlap(self.bank, lang, wanted, s.tokens))
+                best = max(best, cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens))
             hit.score = hit.score / top + RERANK_WEIGHT * best
         head.sort(key=lambda h: (-h.score, self.index.passages[h.passage_id].order))
         return head + tail

@@ -104,8 +104,21 @@ def latin_names(text: str) -> set[str]:
     return names
 
 
+class Wanted:
+    """A question's tokens with their idf in one language, weighed once to score many sentences."""
+
+    __slots__ = ("weights", "total")
+
+    def __init__(self, bank: SentenceBank, lang: str, query_tokens: set[str] | frozenset[str]) -> None:
+        self.weights = {t: bank.weight(lang, t) for t in query_tokens}
+        self.total = sum(self.weights.values())
+
+    def overlap(self, tokens: frozenset[str]) -> float:
+        """The idf-weighted share of the question's tokens that ``tokens`` holds."""
+        if not self.total:
+            return 0.0
+        return sum(self.weights[t] for t in self.weights.keys() & tokens) / self.total
+
+
 def overlap(bank: SentenceBank, lang: str, query_tokens: set[str], tokens: frozenset[str]) -> float:
-    if not query_tokens:
-        return 0.0
-    total = sum(bank.weight(lang, t) for t in query_tokens)
-    return sum(bank.weight(lang, t) for t in query_tokens & tokens) / total if total else 0.0
+    return Wanted(bank, lang, query_tokens).overlap(tokens)

@@ -10,7 +10,7 @@ from typing import Generator, Iterator
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
 from assistant.refusal import RefusalModel, answer_kind, holds_kind, is_temporal, unknown_mass
-from assistant.sentences import SentenceBank, overlap
+from assistant.sentences import SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
 from assistant.glossary import Glossary
@@ -246,7 +246,7 @@ class Assistant:
         kind = answer_kind(message)
         if kind is None:
             return 0.0
-        wanted = set(q.content_tokens)
+        wanted = Wanted(self.bank, q.lang, set(q.content_tokens))
         best = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
@@ -254,7 +254,7 @@ class Assistant:
                 continue
             for s in self.bank.sentences(p, q.lang):
                 if holds_kind(kind, s.text):
-                    best = max(best, overlap(self.bank, q.lang, wanted, s.tokens))
+                    best = max(best, wanted.overlap(s.tokens))
         return round(1.0 - best, 4)
 
     def _refusal(self, question: str, lang: str, hits, dated: bool = False) -> ChatResponse:

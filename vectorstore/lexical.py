@@ -12,6 +12,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+from bm25s.selection import topk
 
 from vectorstore.text import tokenize
 
@@ -36,8 +37,9 @@ class LexicalIndex:
         if not tokens or not self.entry_ids:
             return []
         k = min(k, len(self.entry_ids))
-        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=0)
-        return [(self.entry_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        # What `retrieve` does for one query, without its per-call progress bar and batching.
+        scores, docs = topk(self._bm25.get_scores(tokens), k=k, backend="numpy", sorted=True)
+        return [(self.entry_ids[int(d)], float(s)) for d, s in zip(docs, scores) if s > 0]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
