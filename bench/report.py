@@ -85,8 +85,7 @@ def markdown(r: dict[str, Any]) -> str:
         rows = []
         f = s.get("inprocess", {})
         for key, label in (("floor", "**floor**: encode + `Index.dense`"), ("encode", "query encoding alone"),
-                           ("index_dense", "`Index.dense` alone"), ("chroma_query", "Chroma `query` alone"),
-                           ("chroma_count", "Chroma `count` (called by every `Index.dense`)")):
+                           ("index_dense", "`Index.dense` alone"), ("chroma_query", "Chroma `query` alone")):
             if key in f:
                 rows.append([label, *_lat(f[key])])
         for key, label in (("search", "`Assistant.search` (hybrid, k = 10)"),
