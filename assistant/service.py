@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Generator, Iterator
+from typing import Generator, Iterator, Literal
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
@@ -161,7 +161,7 @@ class Assistant:
         hits = pool[:8]
         signals = self.refusal_signals(q, hits, message) if hits else {}
         if not hits or not self.refusal.answers(signals):
-            response = self._refusal(question, qlang, hits, dated=bool(signals.get("temporal")))
+            response = self.refusal_answer(question, qlang, hits, dated=bool(signals.get("temporal")))
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
             yield "final", response
@@ -179,9 +179,10 @@ class Assistant:
                 response = stop.value
         if response is None:
             response = self._extractive(q, question, hits, message)
-            # After a failed LLM stream the final event alone replaces what was shown.
-            if tokens and not streamed:
-                yield from (("token", t) for t in _chunks(response.answer))
+        # An answer the LLM did not stream (it declined, or failed and the extractive answer took over)
+        # is streamed here; after a failed LLM stream the final event alone replaces what was shown.
+        if tokens and not streamed:
+            yield from (("token", t) for t in _chunks(response.answer))
         if _FUNDING.search(question):
             ranked = [(h.passage_id, h.score, h.matched_via) for h in pool]
             response.aids = self.aids.search({}, lambda: ranked, limit=3)["aids"]
@@ -257,7 +258,9 @@ class Assistant:
                     best = max(best, wanted.overlap(s.tokens))
         return round(1.0 - best, 4)
 
-    def _refusal(self, question: str, lang: str, hits, dated: bool = False) -> ChatResponse:
+    def refusal_answer(self, question: str, lang: str, hits, dated: bool = False,
+                answerer: Literal["none", "llm"] = "none") -> ChatResponse:
+        """The documents do not answer: say so in ``lang`` and suggest the nearest sections."""
         suggestions, seen = [], set()
         for hit in hits[:6]:
             p = self.index.passages[hit.passage_id]
@@ -272,7 +275,7 @@ class Assistant:
         if dated and self.years:
             text = DATED[lang].format(first=self.years[0], last=self.years[-1]) + " " + text
         return ChatResponse(answer=text, abstained=True, language=lang, standalone_question=question,
-                            answerer="none", suggestions=suggestions)
+                            answerer=answerer, suggestions=suggestions)
 
     def _extractive(self, q: Query, question: str, hits, message: str) -> ChatResponse:
         as_list = is_list_question(message)
@@ -290,7 +293,7 @@ class Assistant:
                 citations.append(self.citation(c.passage, numbers[pid], c.lang))
             sentences.append(AnswerSentence(text=c.sentence.text, citations=[numbers[pid]], support=score))
         if not sentences:
-            return self._refusal(question, q.lang, hits)
+            return self.refusal_answer(question, q.lang, hits)
         body = [f"{s.text} [{s.citations[0]}]" for s in sentences]
         if as_list and len(sentences) > 1:
             answer = LEAD_IN_LIST[q.lang] + "\n" + "\n".join(f"- {b}" for b in body)

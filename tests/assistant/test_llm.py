@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.service import Assistant
+from assistant.service import REFUSAL, Assistant
 from tests.assistant.fake_openai import FakeLLM
 from vectorstore.index import Index
 
@@ -41,6 +41,17 @@ def test_hostile_output_loses_unsupported_sentences_and_dangling_markers(built_i
     assert "Moon" not in res.answer and "Ignore all previous" not in res.answer
     assert "cites nothing" not in res.answer and "[9]" not in res.answer
     assert len(res.sentences) == 1 and res.sentences[0].citations == [1]
+
+
+def test_when_the_llm_declines_the_assistant_refuses_with_suggestions(built_index, llm):
+    # The refusal model let the question through; the LLM read the passages and found no answer.
+    llm.script = "decline"
+    events = list(_assistant(built_index, llm).stream(QUESTION))
+    final = events[-1][1]
+    assert final.abstained and final.answerer == "llm"
+    assert final.answer == REFUSAL["fr"] and not final.citations and not final.sentences
+    assert final.suggestions and all(s.passage_id for s in final.suggestions)
+    assert "".join(v for k, v in events if k == "token").strip() == final.answer
 
 
 @pytest.mark.parametrize("script", ["hang", "error"])
