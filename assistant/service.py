@@ -259,7 +259,7 @@ class Assistant:
         return round(1.0 - best, 4)
 
     def refusal_answer(self, question: str, lang: str, hits, dated: bool = False,
-                answerer: Literal["none", "llm"] = "none") -> ChatResponse:
+                       answerer: Literal["none", "llm"] = "none") -> ChatResponse:
         """The documents do not answer: say so in ``lang`` and suggest the nearest sections."""
         suggestions, seen = [], set()
         for hit in hits[:6]:
