@@ -150,9 +150,12 @@ class LLMAnswerer:
         return text, valid, best
 
 
+_DECLINED = re.compile(rf"\W*{DECLINE}\b", re.IGNORECASE)
+
+
 def declined(written: str) -> bool:
-    """Whether the model's whole reply is the decline (give or take case, spaces and a full stop)."""
-    return written.strip().rstrip(".").strip().upper() == DECLINE
+    """Whether the model's reply opens with the decline (quoted or not, whatever explanation follows)."""
+    return _DECLINED.match(written) is not None
 
 
 def assistant_support(assistant, text, vector, passage, lang) -> float:

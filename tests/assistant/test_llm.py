@@ -43,9 +43,10 @@ def test_hostile_output_loses_unsupported_sentences_and_dangling_markers(built_i
     assert len(res.sentences) == 1 and res.sentences[0].citations == [1]
 
 
-def test_when_the_llm_declines_the_assistant_refuses_with_suggestions(built_index, llm):
+@pytest.mark.parametrize("script", ["decline", "decline-wordy"])
+def test_when_the_llm_declines_the_assistant_refuses_with_suggestions(built_index, llm, script):
     # The refusal model let the question through; the LLM read the passages and found no answer.
-    llm.script = "decline"
+    llm.script = script
     events = list(_assistant(built_index, llm).stream(QUESTION))
     final = events[-1][1]
     assert final.abstained and final.answerer == "llm"
