@@ -11,7 +11,6 @@ from assistant.schemas import Turn
 from assistant.service import Assistant
 from bench.questions import Question
 from bench.timing import time_calls, time_interleaved
-from vectorstore.index import TIE_MARGIN
 
 # The pool HybridSearcher.search asks Chroma for: the floor is the dense call the app really makes.
 FLOOR_K = 60
@@ -48,7 +47,7 @@ def latencies(assistant: Assistant, questions: list[Question], with_assistant: b
     ``Assistant.answer``, all taking turns on each question."""
     encoder, index = assistant.embeddings, assistant.index
     vectors = {q.text: encoder.encode([q.text])[0] for q in dict.fromkeys(questions)}
-    k = min(FLOOR_K + TIE_MARGIN, index.entries)  # what Index.dense asks Chroma for
+    k = index.fetch_size(FLOOR_K)  # what Index.dense asks Chroma for
 
     def answer(q: Question) -> None:
         assistant.answer(q.text, [Turn(role=r, content=c) for r, c in q.history])  # type: ignore[arg-type]

@@ -361,10 +361,14 @@ class Index:
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest entries by cosine similarity: (entry_id, similarity), equal distances in id order."""
-        res = self.collection.query(query_embeddings=[vector.tolist()],
-                                    n_results=min(k + TIE_MARGIN, max(1, self.entries)), include=["distances"])
+        res = self.collection.query(query_embeddings=[vector.tolist()], n_results=self.fetch_size(k),
+                                    include=["distances"])
         ranked = sorted(zip(res["distances"][0], res["ids"][0]))[:k]
         return [(i, 1.0 - float(d)) for d, i in ranked]
+
+    def fetch_size(self, k: int) -> int:
+        """How many entries ``dense`` asks Chroma for to return ``k``: a few more, for ties (``TIE_MARGIN``)."""
+        return min(k + TIE_MARGIN, max(1, self.entries))
 
     def vector(self, text: str) -> np.ndarray | None:
         return self.vectors.get(text)
