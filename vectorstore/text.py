@@ -96,6 +96,9 @@ _AR_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _AR_TATWEEL = "\u0640"
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+", re.UNICODE)
 _AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "ب", "ل", "ف")
+# "and", "so": written joined to the next word, which stays a function word ("ومع", "وفي", "فهل"). The
+# stopword lists hold some such forms, not all; unchecked, "ومع" weighed as a rare content word.
+_AR_CONJUNCTIONS = ("و", "ف")
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "fr": frozenset(
@@ -189,6 +192,8 @@ def stem_words(words: list[str], language: str, *, keep_stopwords: bool = False)
         if not keep_stopwords and (word in stop or (len(word) < 2 and not word.isdigit())):
             continue
         if re.match("[\u0600-\u06ff]", word):
+            if not keep_stopwords and word.startswith(_AR_CONJUNCTIONS) and word[1:] in stop:
+                continue
             stem = _stemmer("ar").stemWord(strip_arabic_prefix(word))
             out.append(normalize_arabic(stem))
         elif word.isdigit():
@@ -207,7 +212,7 @@ def tokenizer_signature() -> str:
     """Changes whenever tokenising would: part of the index fingerprint, so a new stopword or
     normalisation rule rebuilds the lexical index at the next ingest."""
     payload = "|".join(f"{lang}:{' '.join(sorted(words))}" for lang, words in sorted(STOPWORDS.items()))
-    return content_hash(payload, "|".join(_AR_PREFIXES), _ELISION.pattern, _WORD.pattern)
+    return content_hash(payload, "|".join(_AR_PREFIXES), "|".join(_AR_CONJUNCTIONS), _ELISION.pattern, _WORD.pattern)
 
 
 # --- language ------------------------------------------------------------------------------------------

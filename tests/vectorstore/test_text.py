@@ -33,6 +33,13 @@ def test_arabic_normalisation_unifies_letter_variants_and_prefixes():
     assert tokenize("والمهرجان", "ar") == tokenize("مهرجان", "ar")
 
 
+def test_arabic_function_words_stay_stopwords_behind_a_conjunction():
+    # "and with whom are they organised?": "ومع" is "مع" (with), not a rare content word
+    assert tokenize("ومع من تنظم المواسم؟", "ar") == tokenize("تنظم المواسم", "ar")
+    assert tokenize("فهل يوجد دعم؟", "ar") == tokenize("دعم", "ar")
+    assert tokenize("ومهرجان", "ar") == tokenize("مهرجان", "ar")  # a content word keeps its stem
+
+
 def test_content_hash_is_stable_under_whitespace():
     assert content_hash("a  b\n") == content_hash("a b")
     assert content_hash("a b") != content_hash("a c")
