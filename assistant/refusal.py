@@ -6,8 +6,10 @@
   its languages (glossary terms count as known). Each such word weighs by how rare it is in general
   language (``wordfreq``'s Zipf scale): "passport", "croissant", "FIFA" weigh a lot, "anyone",
   "actually", "much" almost nothing. Corpus idf alone cannot tell those apart: both are unseen.
-- ``temporal``: the question is anchored to the present ("cette année", "tomorrow", "الحالي"): the
-  documents are dated and cannot say what is current.
+- ``calendar``: the question is anchored to a date counted from the day it is asked ("demain", "last
+  year", "هذا العام"): documents dated 2014 to 2022 cannot resolve it. A question about the present state
+  of something ("Où en est actuellement…", "currently", "حاليا") is not declined for that: the documents
+  describe the state as of their date, and the answer says how old they are (``is_present``).
 - ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date)
   and no sentence of the best passages gives one about what is asked: 1 minus the best coverage of the
   question by a sentence that holds an answer of that kind (0 for a question that asks for no kind).
@@ -38,18 +40,22 @@ from vectorstore.text import stem_words, strip_arabic_prefix, surface_words
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("coverage", "unknown", "temporal", "untyped", "similarity", "model_reads")
+FEATURES = ("coverage", "unknown", "calendar", "untyped", "similarity", "model_reads")
 # A word at least this frequent in general language (Zipf 6: "much", "last", "année") says nothing
 # about the topic; below it, the rarer the word, the more its absence from the corpus tells.
 COMMON_ZIPF = 6.0
 
 _SURFACE_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
-TEMPORAL = re.compile(
-    r"\b(?:aujourd'hui|demain|hier|cette ann[ée]e|l'an (?:dernier|prochain)|l'ann[ée]e (?:derni[èe]re|prochaine)|"
-    r"actuellement|actuel(?:le)?s?|en ce moment|today|tomorrow|yesterday|this year|last year|next year|"
-    r"these days|currently|current|right now|so far|nowadays)\b"
-    r"|اليوم|غدا|أمس|هذا العام|هذه السنة|العام الماضي|العام المقبل|الحالي|الحالية|حاليا",
+CALENDAR = re.compile(
+    r"\b(?:demain|hier|cette ann[ée]e|l'an (?:dernier|prochain)|l'ann[ée]e (?:derni[èe]re|prochaine)|"
+    r"tomorrow|yesterday|this year|last year|next year)\b"
+    r"|غدا|أمس|هذا العام|هذه السنة|العام الماضي|العام المقبل",
+    re.IGNORECASE,
+)
+PRESENT = re.compile(
+    r"\b(?:aujourd'hui|actuellement|actuel(?:le)?s?|en ce moment|today|these days|currently|current|right now|"
+    r"so far|nowadays)\b|اليوم|الحالي|الحالية|حاليا",
     re.IGNORECASE,
 )
 
@@ -124,8 +130,16 @@ def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[st
     return mass
 
 
-def is_temporal(text: str) -> bool:
-    return bool(TEMPORAL.search(text.replace("’", "'")))
+def is_calendar(text: str) -> bool:
+    """Anchored to a date relative to today ("demain", "last year"): the refusal signal."""
+    return bool(CALENDAR.search(text.replace("’", "'")))
+
+
+def is_present(text: str) -> bool:
+    """Asks about now, by a relative date or the present state ("actuellement"): answers and refusals
+    then say how old the documents are."""
+    text = text.replace("’", "'")
+    return bool(CALENDAR.search(text) or PRESENT.search(text))
 
 
 @dataclass(frozen=True)

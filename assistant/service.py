@@ -9,7 +9,7 @@ from typing import Generator, Iterator, Literal
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import RefusalModel, answer_kind, holds_kind, is_temporal, unknown_mass
+from assistant.refusal import RefusalModel, answer_kind, holds_kind, is_calendar, is_present, unknown_mass
 from assistant.sentences import SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
@@ -36,6 +36,13 @@ DATED = {
     "fr": "Ces documents datent de {first} à {last} : ils ne disent pas ce qui est actuel.",
     "en": "These documents date from {first} to {last}: they cannot say what is current.",
     "ar": "تعود هذه الوثائق إلى الفترة من {first} إلى {last}، ولا يمكنها أن تخبر بما هو قائم حاليا.",
+}
+# The lead-in of an answer to a question about the present ("Où en est actuellement…"): what the
+# documents said then, which may have changed since.
+DATED_LEAD_IN = {
+    "fr": "D'après les documents, qui datent de {first} à {last} (la situation a pu changer depuis) :",
+    "en": "According to the documents, which date from {first} to {last} (things may have changed since):",
+    "ar": "وفقا للوثائق التي تعود إلى الفترة من {first} إلى {last} (ربما تغير الوضع منذ ذلك الحين):",
 }
 CAPABILITIES = {
     "fr": ("Bonjour ! Je réponds aux questions sur la feuille de route française pour la Convention de 2005 de "
@@ -161,7 +168,7 @@ class Assistant:
         hits = pool[:8]
         signals = self.refusal_signals(q, hits, message) if hits else {}
         if not hits or not self.refusal.answers(signals):
-            response = self.refusal_answer(question, qlang, hits, dated=bool(signals.get("temporal")))
+            response = self.refusal_answer(question, qlang, hits, dated=is_present(message))
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
             yield "final", response
@@ -210,7 +217,7 @@ class Assistant:
         reads = q.lang in self.settings.embedding_languages
         return {"coverage": self.coverage(q, hits),
                 "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
-                "temporal": float(is_temporal(message)),
+                "calendar": float(is_calendar(message)),
                 "untyped": self.untyped(q, hits, message),
                 "similarity": self.similarity(q, hits) if reads else 0.0,
                 "model_reads": float(reads)}
@@ -295,10 +302,12 @@ class Assistant:
         if not sentences:
             return self.refusal_answer(question, q.lang, hits)
         body = [f"{s.text} [{s.citations[0]}]" for s in sentences]
-        if as_list and len(sentences) > 1:
-            answer = LEAD_IN_LIST[q.lang] + "\n" + "\n".join(f"- {b}" for b in body)
+        listed = as_list and len(sentences) > 1
+        if is_present(message) and self.years:
+            lead = DATED_LEAD_IN[q.lang].format(first=self.years[0], last=self.years[-1])
         else:
-            answer = LEAD_IN[q.lang] + "\n" + " ".join(body)
+            lead = (LEAD_IN_LIST if listed else LEAD_IN)[q.lang]
+        answer = lead + "\n" + ("\n".join(f"- {b}" for b in body) if listed else " ".join(body))
         return ChatResponse(answer=answer, abstained=False, language=q.lang, standalone_question=question,
                             answerer="extractive", sentences=sentences, citations=citations)
 

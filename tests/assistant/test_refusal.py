@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from assistant.refusal import FEATURES, RefusalModel, answer_kind, is_temporal, unknown_mass
+from assistant.refusal import FEATURES, RefusalModel, answer_kind, is_calendar, is_present, unknown_mass
 from assistant.service import ABSTENTION_FILE
 from evals.calibrate import Point, calibrate, choose_threshold
 
@@ -36,16 +36,21 @@ def test_glossary_terms_and_arabic_short_vowels_are_not_unknown(assistant):
     assert voweled == pytest.approx(plain)
 
 
-@pytest.mark.parametrize("question, anchored", [
-    ("Quel temps fera-t-il demain ?", True),
-    ("Who is the current president of ARCOM?", True),
-    ("من هو المدير العام الحالي لمنظمة اليونسكو؟", True),
-    ("Qu'a fait le CNC en 2019 ?", False),
-    ("What is the current account of the roadmap?", True),  # a false alarm the model must weigh, not obey
-    ("Which currents of thought does it cite?", False),
+@pytest.mark.parametrize("question, calendar, present", [
+    # A date counted from today: no dated document can resolve it (the refusal signal).
+    ("Quel temps fera-t-il demain ?", True, True),
+    ("Who won the Tour de France last year?", True, True),
+    ("ما حالة الطقس في باريس غدا؟", True, True),
+    # The present state of something: the documents describe it as of their date (the answer says when).
+    ("Où en est actuellement le règlement sur les marchés numériques ?", False, True),
+    ("Who is the current president of ARCOM?", False, True),
+    ("من هو المدير العام الحالي لمنظمة اليونسكو؟", False, True),
+    ("Qu'a fait le CNC en 2019 ?", False, False),
+    ("Which currents of thought does it cite?", False, False),
 ])
-def test_questions_anchored_to_the_present(question, anchored):
-    assert is_temporal(question) is anchored
+def test_questions_anchored_to_the_present(question, calendar, present):
+    assert is_calendar(question) is calendar
+    assert is_present(question) is present
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -91,7 +96,7 @@ def test_similarity_counts_where_the_embedding_model_reads_the_language(assistan
 
 
 def _signals(**given: float) -> dict[str, float]:
-    return {"coverage": 0.0, "unknown": 0.0, "temporal": 0.0, "untyped": 0.0, "similarity": 0.0,
+    return {"coverage": 0.0, "unknown": 0.0, "calendar": 0.0, "untyped": 0.0, "similarity": 0.0,
             "model_reads": 0.0, **given}
 
 
@@ -99,11 +104,11 @@ def test_the_shipped_model_reads_the_current_signals_and_separates_clear_cases(a
     data = json.loads(ABSTENTION_FILE.read_text(encoding="utf-8"))
     model = RefusalModel.from_dict(data)
     assert data["features"] == list(FEATURES)
-    # More coverage or similarity never lowers the chance to answer; unknown vocabulary, a present
-    # anchor and a missing kind of answer never raise it.
+    # More coverage or similarity never lowers the chance to answer; unknown vocabulary, a date
+    # relative to today and a missing kind of answer never raise it.
     coef = dict(zip(FEATURES, model.coef))
     assert coef["coverage"] > 0 and coef["similarity"] > 0
-    assert coef["unknown"] < 0 and coef["temporal"] < 0 and coef["untyped"] < 0
+    assert coef["unknown"] < 0 and coef["calendar"] < 0 and coef["untyped"] < 0
     assert model.answers(_signals(coverage=1.0))
     assert model.answers(_signals(coverage=1.0, similarity=0.7, model_reads=1.0))
     assert not model.answers(_signals(coverage=0.05, unknown=8.0))
@@ -117,7 +122,7 @@ def test_a_stale_model_file_falls_back_to_coverage_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         model = RefusalModel.load({"features": ["coverage", "dense"], "coef": [1, 2], "intercept": 0, "threshold": 0.5})
     assert "evals calibrate --write" in caplog.text
-    assert model.answers(_signals(coverage=0.6, unknown=9.0, temporal=1.0, untyped=1.0, model_reads=1.0))
+    assert model.answers(_signals(coverage=0.6, unknown=9.0, calendar=1.0, untyped=1.0, model_reads=1.0))
     assert not model.answers(_signals(coverage=0.1, similarity=0.9, model_reads=1.0))
 
 
@@ -127,19 +132,19 @@ def test_calibration_learns_the_direction_of_each_signal_and_bounds_wrong_refusa
     for i in range(60):  # answerable: well covered, little unknown vocabulary, the kind of answer found,
         reads = float(i % 3 != 0)  # a close sentence where the embedding model reads the language
         points.append(Point("fr", True, _signals(
-            coverage=float(rng.uniform(0.4, 1.0)), unknown=float(rng.uniform(0, 1.5)), temporal=float(i % 20 == 0),
+            coverage=float(rng.uniform(0.4, 1.0)), unknown=float(rng.uniform(0, 1.5)), calendar=float(i % 20 == 0),
             untyped=float(rng.uniform(0, 0.5)) * (i % 4 == 0), similarity=float(rng.uniform(0.45, 0.9)) * reads,
             model_reads=reads)))
     for i in range(30):  # off-topic: poorly covered, specific unknown words, often about "now" or a figure
         reads = float(i % 3 != 0)
         points.append(Point("en", False, _signals(
-            coverage=float(rng.uniform(0.0, 0.5)), unknown=float(rng.uniform(1.0, 8.0)), temporal=float(i % 3 == 0),
+            coverage=float(rng.uniform(0.0, 0.5)), unknown=float(rng.uniform(1.0, 8.0)), calendar=float(i % 3 == 0),
             untyped=float(rng.uniform(0.5, 1.0)) * (i % 2 == 0), similarity=float(rng.uniform(0.1, 0.6)) * reads,
             model_reads=reads)))
     model, held_out = calibrate(points, max_wrong=0.05)
     coef = dict(zip(FEATURES, model.coef))
     assert coef["coverage"] > 0 and coef["similarity"] > 0
-    assert coef["unknown"] < 0 and coef["temporal"] < 0 and coef["untyped"] < 0
+    assert coef["unknown"] < 0 and coef["calendar"] < 0 and coef["untyped"] < 0
     answerable = np.array([p.answerable for p in points])
     assert np.mean(held_out[answerable] < model.threshold) <= 0.05
     assert np.mean(held_out[~answerable] < model.threshold) > 0.8
