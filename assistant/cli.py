@@ -169,14 +169,31 @@ def search(ctx: click.Context, query: str, k: int, lang: str | None, as_json: bo
         return
     click.echo(f"[{res.lang}] {len(res.results)} results")
     for i, r in enumerate(res.results, 1):
-        click.echo(f"{i:>2}. {r.score:.4f} {r.document} › {r.section[-70:]}  ({', '.join(r.matched_via)})")
+        click.echo(f"{i:>2}. {r.score:.4f} {r.document} › {section_tail(r.section, 70)}  ({', '.join(r.matched_via)})")
         click.echo(f"    {r.text[:200]}")
+
+
+def section_tail(section: str, width: int) -> str:
+    """The most specific end of a section path that fits ``width``: whole levels ("… › b. Favoriser
+    l'adoption…"), or the last level's last whole words; "…" says something was left out."""
+    if len(section) <= width:
+        return section
+    levels = section.split(" › ")
+    kept = levels[-1]
+    for level in reversed(levels[:-1]):
+        if len(level) + len(kept) + 5 > width:
+            break
+        kept = f"{level} › {kept}"
+    if len(kept) + 2 > width:
+        words = kept[len(kept) - (width - 2):]
+        kept = words.split(" ", 1)[1] if " " in words else words
+    return f"… {kept}"
 
 
 def _print_answer(res) -> None:
     click.echo(res.answer)
     for c in res.citations:
-        click.echo(f"  [{c.n}] {c.document} › {c.section[-80:]}  {c.url}")
+        click.echo(f"  [{c.n}] {c.document} › {section_tail(c.section, 80)}  {c.url}")
     for s in res.suggestions:
         click.echo(f"  → {s.section}  {s.url}")
     for a in res.aids:

@@ -3,8 +3,10 @@
 import json
 
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
-from assistant.cli import main
+from assistant.cli import main, section_tail
 
 
 def _run(settings, *args):
@@ -71,3 +73,24 @@ def test_chat_keeps_history_between_turns(built_index):
     assert result.exit_code == 0, result.output
     assert result.stdout.count("[1]") >= 2
     assert "Digital Lab Africa" in result.stderr  # the rewritten follow-up is shown on stderr
+
+
+def test_a_long_section_is_shown_by_its_most_specific_whole_words():
+    section = ("I. Soutenir la création et protéger les créateurs dans l'environnement numérique › 3. Renforcer les "
+               "droits sociaux et économiques des créateurs dans l'environnement numérique")
+    assert section_tail(section, 80) == "… droits sociaux et économiques des créateurs dans l'environnement numérique"
+    assert section_tail("Axe I › 2. Cadre › b. Bonnes pratiques", 32) == "… 2. Cadre › b. Bonnes pratiques"
+    assert section_tail("Axe I › 2. Cadre › b. Bonnes pratiques", 31) == "… b. Bonnes pratiques"
+    assert section_tail("Axe I › 2. Cadre", 80) == "Axe I › 2. Cadre"
+
+
+@given(st.lists(st.text(alphabet="abcdé' ", min_size=1, max_size=40).map(str.strip).filter(bool), min_size=1, max_size=4),
+       st.integers(min_value=20, max_value=100))
+def test_a_section_tail_fits_and_is_the_end_of_the_section(levels, width):
+    section = " › ".join(levels)
+    shown = section_tail(section, width)
+    assert len(shown) <= width
+    if shown != section:
+        assert shown.startswith("… ") and section.endswith(shown[2:])
+        start = len(section) - len(shown[2:])
+        assert section[start - 1] == " " or " " not in section[-(width - 2):]  # cut between words
