@@ -21,6 +21,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from assistant.refusal import is_present
 from assistant.retrieval import Hit, Query
 from assistant.schemas import AnswerSentence, ChatResponse, Citation
 from assistant.settings import Settings
@@ -133,7 +134,7 @@ class LLMAnswerer:
                 yield "token", rendered
         if not kept:
             if declined(written):  # the passages do not answer: a refusal, not a failure to fall back from
-                return assistant.refusal_answer(question, q.lang, hits, answerer="llm")
+                return assistant.refusal_answer(question, q.lang, hits, dated=is_present(q.text), answerer="llm")
             return None
         citations: list[Citation] = [assistant.citation(numbered[n], order[n], q.lang) for n in order]
         return ChatResponse(answer=" ".join(_render(s) for s in kept), abstained=False, language=q.lang,

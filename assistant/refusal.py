@@ -7,7 +7,7 @@
   language (``wordfreq``'s Zipf scale): "passport", "croissant", "FIFA" weigh a lot, "anyone",
   "actually", "much" almost nothing. Corpus idf alone cannot tell those apart: both are unseen.
 - ``calendar``: the question is anchored to a date counted from the day it is asked ("demain", "last
-  year", "هذا العام"): documents dated 2014 to 2022 cannot resolve it. A question about the present state
+  year", "هذا العام"): dated documents cannot resolve it. A question about the present state
   of something ("Où en est actuellement…", "currently", "حاليا") is not declined for that: the documents
   describe the state as of their date, and the answer says how old they are (``is_present``).
 - ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date)

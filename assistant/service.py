@@ -300,7 +300,7 @@ class Assistant:
                 citations.append(self.citation(c.passage, numbers[pid], c.lang))
             sentences.append(AnswerSentence(text=c.sentence.text, citations=[numbers[pid]], support=score))
         if not sentences:
-            return self.refusal_answer(question, q.lang, hits)
+            return self.refusal_answer(question, q.lang, hits, dated=is_present(message))
         body = [f"{s.text} [{s.citations[0]}]" for s in sentences]
         listed = as_list and len(sentences) > 1
         if is_present(message) and self.years:

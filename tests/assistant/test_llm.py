@@ -56,6 +56,13 @@ def test_when_the_llm_declines_the_assistant_refuses_with_suggestions(built_inde
     assert "".join(v for k, v in events if k == "token").strip() == final.answer
 
 
+def test_a_decline_of_a_question_about_now_says_how_old_the_documents_are(built_index, llm):
+    llm.script = "decline"
+    res = _assistant(built_index, llm).answer("Qui organise aujourd'hui le Festival Novembre Numérique ?")
+    assert res.abstained and res.answerer == "llm"
+    assert res.answer.startswith("Ces documents datent de 2014 à 2022") and res.answer.endswith(REFUSAL["fr"])
+
+
 @pytest.mark.parametrize("script", ["hang", "error"])
 def test_a_hanging_or_failing_endpoint_falls_back_to_the_extractive_answer(built_index, llm, script):
     llm.script = script
