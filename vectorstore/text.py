@@ -99,6 +99,8 @@ _AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "و", "�
 # "and", "so": written joined to the next word, which stays a function word ("ومع", "وفي", "فهل"). The
 # stopword lists hold some such forms, not all; unchecked, "ومع" weighed as a rare content word.
 _AR_CONJUNCTIONS = ("و", "ف")
+# Words that read as conjunction + stopword but are words of their own: "فهم" (understanding), not "so they".
+_AR_NOT_CONJOINED = frozenset({"فهم", "فهما"})
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "fr": frozenset(
@@ -192,7 +194,8 @@ def stem_words(words: list[str], language: str, *, keep_stopwords: bool = False)
         if not keep_stopwords and (word in stop or (len(word) < 2 and not word.isdigit())):
             continue
         if re.match("[\u0600-\u06ff]", word):
-            if not keep_stopwords and word.startswith(_AR_CONJUNCTIONS) and word[1:] in stop:
+            if (not keep_stopwords and word.startswith(_AR_CONJUNCTIONS) and word[1:] in stop
+                    and word not in _AR_NOT_CONJOINED):
                 continue
             stem = _stemmer("ar").stemWord(strip_arabic_prefix(word))
             out.append(normalize_arabic(stem))
@@ -212,7 +215,8 @@ def tokenizer_signature() -> str:
     """Changes whenever tokenising would: part of the index fingerprint, so a new stopword or
     normalisation rule rebuilds the lexical index at the next ingest."""
     payload = "|".join(f"{lang}:{' '.join(sorted(words))}" for lang, words in sorted(STOPWORDS.items()))
-    return content_hash(payload, "|".join(_AR_PREFIXES), "|".join(_AR_CONJUNCTIONS), _ELISION.pattern, _WORD.pattern)
+    return content_hash(payload, "|".join(_AR_PREFIXES), "|".join(_AR_CONJUNCTIONS), "|".join(sorted(_AR_NOT_CONJOINED)),
+                        _ELISION.pattern, _WORD.pattern)
 
 
 # --- language ------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ def test_arabic_function_words_stay_stopwords_behind_a_conjunction():
     assert tokenize("ومع من تنظم المواسم؟", "ar") == tokenize("تنظم المواسم", "ar")
     assert tokenize("فهل يوجد دعم؟", "ar") == tokenize("دعم", "ar")
     assert tokenize("ومهرجان", "ar") == tokenize("مهرجان", "ar")  # a content word keeps its stem
+    assert tokenize("فهم الاستخدامات الرقمية", "ar") != tokenize("الاستخدامات الرقمية", "ar")  # "understanding"
 
 
 def test_content_hash_is_stable_under_whitespace():
