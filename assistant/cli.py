@@ -174,8 +174,8 @@ def search(ctx: click.Context, query: str, k: int, lang: str | None, as_json: bo
 
 
 def section_tail(section: str, width: int) -> str:
-    """The most specific end of a section path that fits ``width``: whole levels ("… › b. Favoriser
-    l'adoption…"), or the last level's last whole words; "…" says something was left out."""
+    """The most specific end of a section path that fits ``width``: whole levels ("… 2. Cadre › b. Bonnes
+    pratiques"), else the last level's last whole words; "…" says something was left out."""
     if len(section) <= width:
         return section
     levels = section.split(" › ")
