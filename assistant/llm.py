@@ -99,8 +99,8 @@ class LLMAnswerer:
         payload = {
             "language": LANGUAGE_NAMES[q.lang],
             "question": question,
-            "passages": format_passages([(n, p.section, str(assistant.documents.get(p.document, {}).get("date", "")),
-                                          p.text_in(q.lang)) for n, p in numbered.items()]),
+            "passages": format_passages([(n, p.section, assistant.document_date(p.document), p.text_in(q.lang))
+                                         for n, p in numbered.items()]),
         }
         kept: list[AnswerSentence] = []
         order: dict[int, int] = {}  # passage number in the prompt -> citation number, in order of first use

@@ -313,12 +313,15 @@ class Assistant:
 
     def citation(self, p: Passage, n: int, lang: str) -> Citation:
         translated = lang != p.language and lang in p.translations
-        doc = self.documents.get(p.document, {})
         return Citation(
             n=n, passage_id=p.passage_id, document=p.document, title=p.title, section=p.section,
-            date=str(doc.get("date", "")), text=p.text, language=p.language,
+            date=self.document_date(p.document), text=p.text, language=p.language,
             translation=p.translations[lang].text if translated else None,
             translation_lang=lang if translated else None, url=passage_url(p.passage_id))
+
+    def document_date(self, doc_id: str) -> str:
+        """The document's date as the manifest gives it ("2022-01-21", "c. 2020"), or ""."""
+        return str(self.documents.get(doc_id, {}).get("date", ""))
 
     # --- passages, documents, table of contents -----------------------------------------------------
 
