@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.retrieval import SENTENCE_COS_WEIGHT, Hit, Query
-from assistant.sentences import SentenceBank, SentenceInfo, Wanted, overlap
+from assistant.sentences import SentenceBank, SentenceInfo, WantedByLanguage, overlap
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
@@ -59,7 +59,7 @@ class Chosen:
 
 def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4) -> list[Chosen]:
     """Score the sentences of the top passages and pick the best, without redundancy."""
-    wanted: dict[str, Wanted] = {}  # by the language the passage is read in
+    wanted = WantedByLanguage(bank, set(q.tokens))  # by the language the passage is read in
     cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
     candidates: list[Chosen] = []
     for rank, hit in enumerate(hits):
@@ -68,8 +68,6 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
             continue
         lang = p.read_in(q.lang)
         prior = 0.2 * (1 - rank / max(len(hits), 1))
-        if lang not in wanted:
-            wanted[lang] = Wanted(bank, lang, set(q.tokens))
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:
                 continue

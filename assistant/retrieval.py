@@ -24,7 +24,7 @@ from pydantic import ConfigDict
 
 from assistant.glossary import Glossary
 from assistant.language import zipf
-from assistant.sentences import SentenceBank, Wanted
+from assistant.sentences import SentenceBank, WantedByLanguage
 from assistant.transliteration import NameBridge
 from vectorstore.embeddings import SentenceEmbeddings
 from vectorstore.index import Index
@@ -181,13 +181,11 @@ class HybridSearcher:
         assert self.bank is not None
         head, tail = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
         top = head[0].score
-        wanted: dict[str, Wanted] = {}  # by the language the passage is read in
+        wanted = WantedByLanguage(self.bank, set(q.tokens))  # by the language the passage is read in
         cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
         for hit in head:
             p = self.index.passages[hit.passage_id]
             lang = p.read_in(q.lang)
-            if lang not in wanted:
-                wanted[lang] = Wanted(self.bank, lang, set(q.tokens))
             best = 0.0
             for s in self.bank.sentences(p, lang):
                 cos = float(s.vector @ q.vector) if s.vector is not None else 0.0

@@ -120,5 +120,18 @@ class Wanted:
         return sum(self.weights[t] for t in self.weights.keys() & tokens) / self.total
 
 
+class WantedByLanguage(dict[str, Wanted]):
+    """A question's ``Wanted`` for each language its passages are read in, weighed on first use."""
+
+    def __init__(self, bank: SentenceBank, query_tokens: set[str] | frozenset[str]) -> None:
+        super().__init__()
+        self.bank = bank
+        self.query_tokens = query_tokens
+
+    def __missing__(self, lang: str) -> Wanted:
+        wanted = self[lang] = Wanted(self.bank, lang, self.query_tokens)
+        return wanted
+
+
 def overlap(bank: SentenceBank, lang: str, query_tokens: set[str], tokens: frozenset[str]) -> float:
     return Wanted(bank, lang, query_tokens).overlap(tokens)
