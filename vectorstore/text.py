@@ -12,6 +12,8 @@ import hashlib
 import re
 import unicodedata
 
+import simplemma
+
 LANGUAGES = ("fr", "en", "ar")
 
 # Characters that change nothing visible but can hide or reorder text (bidi overrides, zero-width).
@@ -207,8 +209,31 @@ def stem_words(words: list[str], language: str, *, keep_stopwords: bool = False)
 
 
 def surface_words(text: str, language: str) -> list[str]:
-    """The words of ``text`` normalised as ``tokenize`` sees them before stemming (stopwords kept)."""
+    """The words of ``text`` normalised as ``tokenize`` sees them before stemming (stopwords kept);
+    French words are lemmatised first (see ``LEMMATIZED``)."""
+    if language in LEMMATIZED:
+        text = _lemmatized(text, language)
     return _WORD.findall(normalize_for_index(text, language))
+
+
+# Snowball's French stemmer leaves plurals that end in a vowel + "s" or in "x" as they are: "contenus"
+# is not "contenu", nor "jeux" "jeu", "vidéos" "vidéo", "lieux" "lieu", so "jeux vidéo" matched only
+# "vidéo à la demande". simplemma's dictionary lemmatiser runs first (on accented words, before
+# folding). English plurals are Snowball's strength: lemmatising English first did not help on dev.
+LEMMATIZED = ("fr",)
+
+
+def _lemmatized(text: str, language: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'")
+    if language == "fr":
+        text = _ELISION.sub(" ", text)
+    stop = STOPWORDS[language]
+
+    def lemma(m: re.Match[str]) -> str:  # a stopword stays one: "doit" is not "devoir", a content word
+        word = m.group()
+        return word if fold(word) in stop else simplemma.lemmatize(word, lang=language)
+
+    return _WORD.sub(lemma, text)
 
 
 def tokenizer_signature() -> str:
@@ -216,7 +241,7 @@ def tokenizer_signature() -> str:
     normalisation rule rebuilds the lexical index at the next ingest."""
     payload = "|".join(f"{lang}:{' '.join(sorted(words))}" for lang, words in sorted(STOPWORDS.items()))
     return content_hash(payload, "|".join(_AR_PREFIXES), "|".join(_AR_CONJUNCTIONS), "|".join(sorted(_AR_NOT_CONJOINED)),
-                        _ELISION.pattern, _WORD.pattern)
+                        _ELISION.pattern, _WORD.pattern, f"simplemma {simplemma.__version__}:{','.join(LEMMATIZED)}")
 
 
 # --- language ------------------------------------------------------------------------------------------

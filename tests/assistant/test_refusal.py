@@ -16,11 +16,12 @@ from evals.calibrate import Point, calibrate, choose_threshold
 def test_unknown_vocabulary_weighs_specific_words_not_filler(assistant):
     vocab = assistant.vocabulary
     # Filler the corpus happens not to use weighs little, specific words it never uses a lot: the
-    # rarer in general language, the more.
-    weight = {w: unknown_mass(w, "en", vocab, set()) for w in ("anyone", "actually", "passport", "croissant")}
+    # rarer in general language, the more. ("croissant" is no example: the roadmap's "croissante"
+    # is the French adjective "croissant", growing.)
+    weight = {w: unknown_mass(w, "en", vocab, set()) for w in ("anyone", "actually", "passport", "lasagna")}
     assert 0 < weight["anyone"] < 1 and 0 < weight["actually"] < 1
-    assert 1.5 < weight["passport"] < weight["croissant"]
-    assert unknown_mass("How many calories in a butter croissant?", "en", vocab, set()) > 4
+    assert 1.5 < weight["passport"] < weight["lasagna"]
+    assert unknown_mass("How many calories in a butter lasagna?", "en", vocab, set()) > 4
     # Words the corpus uses weigh nothing, in any of its languages.
     assert unknown_mass("Festival Novembre Numérique", "fr", vocab, set()) == 0.0
     assert unknown_mass("ما هو مهرجان نوفمبر الرقمي؟", "ar", vocab, set()) == 0.0

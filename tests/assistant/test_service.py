@@ -103,6 +103,12 @@ def test_search_reports_language_and_how_each_result_matched(assistant):
     assert fr.lang == "fr" and any("original" in r.matched_via for r in fr.results)
 
 
+def test_a_plural_finds_what_the_documents_say_in_the_singular(assistant):
+    # "jeux vidéo" once matched only "vidéo", and "vidéo à la demande" came first
+    res = assistant.search("aides pour les jeux vidéo", k=3)
+    assert all("jeu vidéo" in r.text for r in res.results)
+
+
 def test_search_bounds_k(assistant):
     with pytest.raises(InvalidQueryError):
         assistant.search("CNC", k=0)

@@ -28,6 +28,14 @@ def test_french_tokens_drop_elisions_and_stopwords_and_stem():
     assert tokenize("L'aide d'un éditeur pour les revues", "fr") == tokenize("aides éditeurs revue", "fr")
 
 
+def test_french_plurals_the_stemmer_leaves_meet_their_singular():
+    # Snowball keeps a vowel + "s" and "-x" plurals: "jeux vidéo" missed every "jeu vidéo"
+    assert tokenize("jeux vidéos contenus lieux studios emplois", "fr") == tokenize(
+        "jeu vidéo contenu lieu studio emploi", "fr")
+    assert tokenize("française", "fr") == tokenize("français", "fr")
+    assert tokenize("Que doit-on faire, et qui peut le dire ?", "fr") == []  # stopwords stay stopwords
+
+
 def test_arabic_normalisation_unifies_letter_variants_and_prefixes():
     assert normalize_arabic("إأآا") == "اااا"
     assert tokenize("والمهرجان", "ar") == tokenize("مهرجان", "ar")
