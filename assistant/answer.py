@@ -38,6 +38,17 @@ _LIST_QUESTION = re.compile(
 )
 
 
+# The nouns a list question names its items by ("quelles mesures…", "which grants…"): what kind of
+# thing is asked for, not what about. A sentence sharing only them with the question ("un
+# accompagnement sur mesure" for "Quelles mesures concernent l'intelligence artificielle ?") is no item.
+_ITEM_NOUNS = {lang: frozenset(tokenize(words, lang)) for lang, words in {
+    "fr": "aides programmes dispositifs appels exemples plateformes mesures actions initiatives outils soutiens "
+          "financements subventions",
+    "en": "grants aids programmes programs calls schemes platforms measures initiatives examples actions tools "
+          "funds opportunities",
+    "ar": "برامج منح مساعدات تدابير إجراءات مبادرات أمثلة أدوات",
+}.items()}
+
 LIST_RATIO = 0.55  # a list item must score at least this share of the best sentence
 SAME_PASSAGE_RATIO = 0.4  # another sentence of the best passage joins from this share
 OTHER_PASSAGE_RATIO = 0.65  # a sentence of another passage joins only when nearly as good
@@ -85,11 +96,15 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
             chosen.append(c)
 
     if as_list:
-        # One sentence per passage: the best of each passage that answers nearly as well as the best.
+        # One sentence per passage: the best of each passage that answers nearly as well as the best,
+        # and about what is asked, not only of the kind asked for.
+        about = set(q.tokens) - _ITEM_NOUNS.get(q.lang, frozenset()) - q.naming
         seen: set[str] = set()
         for c in candidates:
             if len(chosen) >= 5 or c.score < LIST_RATIO * best.score:
                 break
+            if about and c.lang == q.lang and not about & c.sentence.tokens:
+                continue
             if c.passage.passage_id not in seen:
                 seen.add(c.passage.passage_id)
                 take(c)

@@ -89,6 +89,13 @@ def test_a_question_for_several_things_gets_a_list(assistant):
     assert res.answer.count("\n- ") >= 2
 
 
+def test_list_items_are_about_what_is_asked_not_only_of_the_kind_asked_for(assistant):
+    # "un accompagnement sur mesure" shares "mesure" with the question, and nothing it is about
+    res = assistant.answer("Quelles mesures concernent l'intelligence artificielle ?")
+    items = [line for line in res.answer.splitlines() if line.startswith("- ")]
+    assert items and all("intelligen" in item.lower() for item in items)
+
+
 def test_funding_questions_carry_aid_cards(assistant):
     res = assistant.answer("Quelle aide pour numériser une revue imprimée ?")
     assert res.aids and res.aids[0]["operator"] == "CNL"
