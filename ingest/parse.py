@@ -27,6 +27,11 @@ _LIST_ITEM = re.compile(r"^[-•]\s+")
 _BROKEN_START = re.compile(r"^(?:[a-zà-ÿ]|\d{4}\)\s)")
 _TERMINAL = re.compile(r"[.!?:;)»\]؟]\s*$")
 _LINK_PLACEHOLDER = re.compile(r"\s*\(\[lien\]\(#\)\)")
+# The label a web page gives a link to a file, kept by the scrape: "pdf - 630 KB [630 KB] français (fr)".
+_FILE_LINK = re.compile(r"\s*\b(?:pdf|docx?|xlsx?|odt|zip)\s+-\s+\d+(?:[.,]\d+)?\s*[KMG]B\s*\[\d+(?:[.,]\d+)?\s*[KMG]B\]"
+                        r"(?:\s+[^\W\d_]+\s\([a-z]{2}\))*", re.IGNORECASE)
+# A bullet in the middle of a line: the scrape lost the line break before a list item.
+_INLINE_BULLET = re.compile(r"\s+(?=•\s)")
 
 
 @dataclass
@@ -45,7 +50,11 @@ def _blocks(source: str) -> list[Block]:
         stripped = line.strip()
         if stripped:
             lead = len(line) - len(line.lstrip())
-            blocks.append(Block(stripped, offset + lead, offset + lead + len(stripped), blank))
+            cuts = [0, *(m.end() for m in _INLINE_BULLET.finditer(stripped)), len(stripped) + 1]
+            for a, b in zip(cuts, cuts[1:]):
+                piece = stripped[a:b - 1].rstrip() if b <= len(stripped) else stripped[a:]
+                begin = offset + lead + a
+                blocks.append(Block(piece, begin, begin + len(piece), blank and a == 0))
             blank = False
         else:
             blank = True
@@ -57,6 +66,7 @@ def display_text(raw: str) -> str:
     """Passage text as shown to people: no markdown bold, bullets or dead link placeholders."""
     text = raw.replace("**", "")
     text = _LINK_PLACEHOLDER.sub("", text)
+    text = _FILE_LINK.sub("", text)
     text = _LIST_ITEM.sub("", text)
     return clean_text(text)
 
@@ -250,6 +260,7 @@ def parse_page(source: str, doc_id: str, title: str, language: str, max_chars: i
             and len(text) < 90
             and not _TERMINAL.search(text)
             and not _LIST_ITEM.match(block.text)
+            and not _FILE_LINK.search(block.text)  # "Summary report pdf - 32 KB": a link, not a heading
             and not text[0].islower()
             and len(nxt) > len(text)
         )

@@ -58,6 +58,20 @@ def test_page_headings_and_navigation_residue():
     assert any("Navigation path" in s for s in skipped)
 
 
+def test_scraped_file_links_and_run_on_bullets_do_not_reach_the_passages():
+    # As the European Commission's page came: a link's label kept, a line break before a bullet lost.
+    src = ("Developing a strategy\n\nSince 2007, players have called for a more strategic approach.\n"
+           "Summary report of the group pdf - 32 KB [32 KB] Deutsch (de) français (fr)\n\nThe EU:\n"
+           "• has produced its first report pdf - 630 KB [630 KB] français (fr) • funds an expert facility.\n"
+           "- In 2011, Agreement on Cultural Cooperation pdf - 47 KB [47 KB] español (es)   is concluded.\n")
+    passages, _ = parse_page(src, "doc", "t", "en")
+    texts = [p.text for p in passages]
+    assert texts[2:] == ["Summary report of the group", "The EU: has produced its first report",
+                         "funds an expert facility.", "In 2011, Agreement on Cultural Cooperation is concluded."]
+    assert [p.section for p in passages][1:] == ["Developing a strategy"] * 5  # a link line is no heading
+    assert src[passages[4].start:passages[4].end] == "• funds an expert facility."
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=1500), max_size=8))
 def test_splitter_never_loses_text_or_exceeds_the_limit(paragraphs):
