@@ -70,7 +70,7 @@ class Chosen:
 
 def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4) -> list[Chosen]:
     """Score the sentences of the top passages and pick the best, without redundancy."""
-    wanted = WantedByLanguage(bank, set(q.tokens))  # by the language the passage is read in
+    wanted = WantedByLanguage(bank, set(q.tokens), q.context)  # by the language the passage is read in
     cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
     candidates: list[Chosen] = []
     for rank, hit in enumerate(hits):

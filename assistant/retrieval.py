@@ -62,6 +62,7 @@ class Query:
     transliterated: list[str] = field(default_factory=list)  # tokens of Arabic spellings read as Latin names
     documents: frozenset[str] = frozenset()  # the documents the question names (with their translations)
     naming: frozenset[str] = frozenset()  # the tokens that name them ("roadmap"): where to look, not what is asked
+    context: frozenset[str] = frozenset()  # tokens only the earlier turns bring
 
 
 @dataclass
@@ -105,7 +106,8 @@ class HybridSearcher:
         documents, naming = self.named_documents(text, lang)
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
                      content_tokens=tokens, terms=terms, transliterated=transliterated,
-                     documents=documents or self.named_documents(extra, lang)[0], naming=naming)
+                     documents=documents or self.named_documents(extra, lang)[0], naming=naming,
+                     context=frozenset(context) - frozenset(own))
 
     def named_documents(self, text: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
         """(the documents ``text`` names, with their published translations; the tokens of the names it uses)."""
@@ -181,7 +183,7 @@ class HybridSearcher:
         assert self.bank is not None
         head, tail = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
         top = head[0].score
-        wanted = WantedByLanguage(self.bank, set(q.tokens))  # by the language the passage is read in
+        wanted = WantedByLanguage(self.bank, set(q.tokens), q.context)  # by the language the passage is read in
         cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
         for hit in head:
             p = self.index.passages[hit.passage_id]

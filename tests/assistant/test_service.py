@@ -6,6 +6,7 @@ import pytest
 
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.schemas import Turn
+from vectorstore.text import tokenize
 
 
 def _cited_texts(res):
@@ -73,6 +74,17 @@ def test_follow_up_is_rewritten_from_the_previous_question(assistant):
     assert res.standalone_question != "Et pour la musique ?"
     assert "CNC" in res.standalone_question
     assert any("CNM" in t or "musique" in t for t in _cited_texts(res))
+
+
+def test_a_follow_up_weighs_its_own_words_above_those_of_the_earlier_turn(assistant):
+    from assistant.sentences import Wanted
+
+    q = assistant.searcher.prepare("And the one with Korea?", "en", extra="What was the EU-CARIFORUM cultural protocol?")
+    korea, cariforum = (set(tokenize(w, "en")) for w in ("Korea", "CARIFORUM"))
+    assert cariforum <= q.context and not korea & q.context
+    asked_now = Wanted(assistant.bank, "en", set(q.tokens), q.context)
+    asked_before = Wanted(assistant.bank, "en", set(q.tokens), frozenset(korea))  # the turns the other way round
+    assert asked_now.overlap(frozenset(korea)) > asked_before.overlap(frozenset(korea))
 
 
 def test_follow_up_with_a_pronoun_in_english(assistant):
