@@ -4,7 +4,7 @@
   ``Assistant.coverage``); low when the documents do not talk about what is asked.
 - ``unknown``: how much *specific* vocabulary the question uses that the corpus never does, in any of
   its languages (glossary terms count as known). Each such word weighs by how rare it is in general
-  language (``wordfreq``'s Zipf scale): "passport", "croissant", "FIFA" weigh a lot, "anyone",
+  language (``wordfreq``'s Zipf scale): "passport", "lasagna", "FIFA" weigh a lot, "anyone",
   "actually", "much" almost nothing. Corpus idf alone cannot tell those apart: both are unseen.
 - ``calendar``: the question is anchored to a date counted from the day it is asked ("demain", "last
   year", "هذا العام"): dated documents cannot resolve it. A question about the present state

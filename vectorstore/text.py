@@ -166,10 +166,13 @@ def _stemmer(language: str):
 
 
 def normalize_for_index(text: str, language: str) -> str:
-    """Language-aware surface normalisation before tokenising (elision, accents, Arabic letters)."""
+    """Language-aware surface normalisation before tokenising (elision, French lemmas, accents, Arabic
+    letters)."""
     text = text.replace("’", "'").replace("‘", "'")
     if language == "fr":
         text = _ELISION.sub(" ", text)
+    if language in LEMMATIZED:
+        text = _lemmatized(text, language)  # on accented words, before folding
     if language == "ar" or re.search("[\u0600-\u06ff]", text):
         text = normalize_arabic(text)
     return fold(text)
@@ -209,10 +212,8 @@ def stem_words(words: list[str], language: str, *, keep_stopwords: bool = False)
 
 
 def surface_words(text: str, language: str) -> list[str]:
-    """The words of ``text`` normalised as ``tokenize`` sees them before stemming (stopwords kept);
-    French words are lemmatised first (see ``LEMMATIZED``)."""
-    if language in LEMMATIZED:
-        text = _lemmatized(text, language)
+    """The words of ``text`` normalised as ``tokenize`` sees them before stemming (stopwords kept;
+    French words as lemmas, see ``LEMMATIZED``)."""
     return _WORD.findall(normalize_for_index(text, language))
 
 
@@ -224,9 +225,7 @@ LEMMATIZED = ("fr",)
 
 
 def _lemmatized(text: str, language: str) -> str:
-    text = text.replace("’", "'").replace("‘", "'")
-    if language == "fr":
-        text = _ELISION.sub(" ", text)
+    """``text`` with each word replaced by its lemma (after elisions are dropped, before folding)."""
     stop = STOPWORDS[language]
 
     def lemma(m: re.Match[str]) -> str:  # a stopword stays one: "doit" is not "devoir", a content word
