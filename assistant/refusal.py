@@ -14,7 +14,9 @@
   and no sentence of the best passages gives one about what is asked: 1 minus the best coverage of the
   question by a sentence that holds an answer of that kind (0 for a question that asks for no kind).
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
-  passage about X without one does not answer it, however well it matches.
+  passage about X without one does not answer it, however well it matches. For "how many X?", the
+  number must count X (``holds_count``). When no sentence gives the kind asked about anything asked
+  (``untyped`` is 1), the question is declined whatever the model says (``lacks_kind``).
 - ``similarity``: the embedding model's cosine between the question and the closest sentence of the
   three best passages, for a question in a language the model reads (``EMBEDDING_LANGUAGES``), else 0;
   ``model_reads`` is 1 for those languages. The lexical signals count shared words; this one sees that
@@ -36,7 +38,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.language import zipf
-from vectorstore.text import stem_words, strip_arabic_prefix, surface_words
+from vectorstore.text import STOPWORDS, stem_words, strip_arabic_prefix, surface_words
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,9 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         r"\bwhat (?:is|was|are) the (?:\w+ )?(?:amount|price|cost|budget|fee|fine)s?\b|\b(?:maximum|minimum) amount\b|"
         r"(?:كم|ما هو|ما هي|ما|وكم)\s+(?:تبلغ\s+|يبلغ\s+)?(?:ال)?(?:ميزانية|سعر|تكلفة|مبلغ|قيمة|ضريبة|رسوم|غرامة)|باليورو",
         re.IGNORECASE),
-        re.compile(r"€|\beuros?\b|\bEUR\b|\$|\bdollars?\b|يورو|دولار", re.IGNORECASE)),
+        # "Free" answers "how much does it cost?" too.
+        re.compile(r"€|\beuros?\b|\bEUR\b|\$|\bdollars?\b|\bgratuite?s?\b|\bgratuitement\b|\bfree of charge\b|"
+                   r"\bfor free\b|\bis free\b|يورو|دولار|مجان", re.IGNORECASE)),
     "percent": (re.compile(
         r"\b(?:pourcentage|percentage|proportion|quelle part|what share)\b|(?:ما|ما هي|كم)\s+(?:ال)?نسبة",
         re.IGNORECASE),
@@ -82,13 +86,91 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         r"\bquand\b|\ben quelle ann[ée]e\b|\bdate limite\b|\bwhen\b|\b(?:what|which) year\b|\bdeadline\b|"
         r"\bمتى\b|في أي عام|في أي سنة|موعد",
         re.IGNORECASE),
-        re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}/\d{1,2}/\d{2,4}")),
+        # A year, a day, or a month or recurrence without one ("chaque année en novembre").
+        re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}/\d{1,2}/\d{2,4}|"
+                   r"\b(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre|"
+                   r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                   r"chaque ann[ée]e|tous les ans|every year|each year|annually|yearly)\b|"
+                   r"يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|كل عام|كل سنة|سنويا",
+                   re.IGNORECASE)),
     "count": (re.compile(
         r"\bcombien\b|\bhow many\b|\bquel (?:est le )?nombre\b|\bwhat (?:is the )?number\b|\bكم\b",
         re.IGNORECASE),
         re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|واحد|اثن|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|ألف|مليون|مليار",
                    re.IGNORECASE)),
 }
+
+
+# "How many X?" is answered by a number that counts X. A sentence that names X with a number counting
+# something else ("French films were released abroad in 2018 on 5 continents" for "how many French
+# films?") does not answer it; a sentence that does not name X may (a paraphrase: "10 court-métrages"
+# for "combien de films"), and its coverage of the question says how well.
+_COUNT_LEAD = {"fr": ("combien", "nombre"), "en": ("many", "number"), "ar": ("كم", "وكم", "عدد")}
+_COUNT_SKIP = frozenset({"de", "des", "du", "d", "of", "the", "عدد"})
+_COUNT_WORDS = frozenset(
+    "deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize vingt trente quarante "
+    "cinquante soixante cent cents mille million milliard douzaine centaine millier "
+    "two three four five six seven eight nine ten eleven twelve thirteen fifteen twenty thirty forty fifty sixty "
+    "hundred hundreds thousand thousands million millions billion billions dozen dozens".split())
+_AR_COUNT_WORD = re.compile(r"^(?:اثن(?:ان|ين|تان|تين)|ثلاث|اربع|خمس|ست|سبع|ثماني?|تسع|عشر|مئ|مائ|الف|الاف|"
+                            r"مليون|ملايين|مليار)(?:ه|ين|ون|ات)?$")
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_AR_SUFFIX = re.compile(r"(?:ات|ون|ين|ان|ه|ي|ا)$")
+_AR_LONG_VOWELS = re.compile("[اويء]")
+COUNT_WINDOW = 3  # words between a number and what it counts ("12 500 élèves", "plus de 400 interventions")
+
+
+def _count_keys(word: str, lang: str) -> frozenset[str]:
+    """The forms two mentions of a counted thing are compared by: the stem for Latin script; for Arabic,
+    the consonants left after a plural or feminine ending and long vowels, so that a broken plural meets
+    its singular (أفلام / فيلم) and so does the singular after a number (37 سفارة); with and without a
+    clitic prefix, since a first letter such as the "ف" of "فيلم" can be either."""
+    if not re.match("[\u0600-\u06ff]", word):
+        return frozenset(stem_words([word], lang, keep_stopwords=True))
+    keys = set()
+    for form in {word, strip_arabic_prefix(word)}:
+        stem = _AR_SUFFIX.sub("", form)
+        keys.add(_AR_LONG_VOWELS.sub("", stem) or stem)
+    return frozenset(keys)
+
+
+def counted(question: str, lang: str) -> frozenset[str]:
+    """What a "how many…?" question counts, as ``_count_keys`` ("combien de résidences artistiques" →
+    résidence, "how many French films" → film, "كم عدد السفارات" → سفر), or nothing."""
+    words = surface_words(question, lang)
+    stop = STOPWORDS[lang]
+    for i, word in enumerate(words):
+        if word not in _COUNT_LEAD[lang] or (word == "many" and (i == 0 or words[i - 1] != "how")):
+            continue
+        taken: list[str] = []
+        for nxt in words[i + 1:]:
+            if not taken and nxt in _COUNT_SKIP:
+                continue
+            if nxt in stop or nxt.isdigit() or len(taken) == 2:
+                break
+            taken.append(nxt)
+        if taken:  # English puts the counted noun last ("cultural players"), French and Arabic first
+            return _count_keys(taken[-1] if lang == "en" else taken[0], lang)
+    return frozenset()
+
+
+def _is_count(word: str) -> bool:
+    if word[0].isdigit():
+        return not _YEAR.match(word)
+    return word in _COUNT_WORDS or bool(_AR_COUNT_WORD.match(strip_arabic_prefix(word)))
+
+
+def holds_count(text: str, lang: str, thing: frozenset[str]) -> bool:
+    """``text`` gives a number (not a year, not "un"/"one") that can count ``thing``: one next to it, or
+    any if the sentence does not name it."""
+    words = surface_words(text, lang)
+    numbers = [i for i, w in enumerate(words) if _is_count(w)]
+    if not numbers or not thing:
+        return bool(numbers)
+    named = [bool(thing & _count_keys(w, lang)) for w in words]
+    if not any(named):
+        return True
+    return any(any(named[max(0, i - COUNT_WINDOW):i]) or any(named[i + 1:i + 1 + COUNT_WINDOW]) for i in numbers)
 
 
 def answer_kind(question: str) -> str | None:
@@ -173,4 +255,12 @@ class RefusalModel:
         return 1.0 / (1.0 + math.exp(-z))
 
     def answers(self, features: dict[str, float]) -> bool:
-        return self.probability(features) >= self.threshold
+        return not lacks_kind(features) and self.probability(features) >= self.threshold
+
+
+def lacks_kind(features: dict[str, float]) -> bool:
+    """The question asks for a kind of answer and no sentence of the best passages gives one about
+    anything it asks (``untyped`` is 1): declined whatever the other signals say. The passages may
+    name everything asked ("Combien de projets le Digital Lab Africa a-t-il accompagnés ?" meets the
+    Digital Lab Africa's passage, full coverage) and still hold no count of them."""
+    return features["untyped"] >= 1.0

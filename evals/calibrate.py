@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.refusal import FEATURES, RefusalModel
+from assistant.refusal import FEATURES, RefusalModel, lacks_kind
 from assistant.schemas import Turn
 from evals.gold import QAItem
 
@@ -94,6 +94,8 @@ def calibrate(points: list[Point], max_wrong: float = 0.05) -> tuple[RefusalMode
     if len(set(y)) < 2:
         raise ValueError("calibration needs both answerable and off-topic dev questions")
     held_out = cross_val_predict(_logistic(), x, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
+    # A question the assistant declines whatever the model says counts as declined at any threshold.
+    held_out = np.where([lacks_kind(p.features) for p in points], 0.0, held_out)
     threshold = choose_threshold(held_out, y, max_wrong)
     fitted = _logistic().fit(x, y)
     scaler, logistic = fitted[0], fitted[-1]

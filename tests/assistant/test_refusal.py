@@ -8,7 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from assistant.refusal import FEATURES, RefusalModel, answer_kind, is_calendar, is_present, unknown_mass
+from assistant.refusal import (FEATURES, RefusalModel, answer_kind, counted, holds_count, is_calendar, is_present,
+                               lacks_kind, unknown_mass)
 from assistant.service import ABSTENTION_FILE
 from evals.calibrate import Point, calibrate, choose_threshold
 
@@ -85,6 +86,57 @@ def test_untyped_says_whether_the_best_passages_hold_the_kind_of_answer_asked(as
     assert plain["untyped"] == 0.0
 
 
+@pytest.mark.parametrize("question, lang, thing", [
+    ("Combien de résidences artistiques le programme a-t-il soutenues ?", "fr", "résidence"),
+    ("Elle compte combien de lieux ?", "fr", "lieux"),
+    ("Quel est le nombre de pays concernés ?", "fr", "pays"),
+    ("How many French films were released abroad?", "en", "films"),  # English: the last word of the noun
+    ("How many cultural players feed the portal?", "en", "players"),
+    ("كم عدد السفارات المكلفة بالمهمة؟", "ar", "سفارة"),  # the singular a number takes: 37 سفارة
+    ("كم فيلما يتنافس في المهرجان؟", "ar", "أفلام"),  # a broken plural meets its singular
+])
+def test_what_a_how_many_question_counts(question, lang, thing):
+    assert counted(question, lang) & counted(f"combien de {thing}" if lang == "fr" else
+                                             f"how many {thing}" if lang == "en" else f"كم {thing}", lang)
+
+
+def test_a_count_must_count_what_is_asked():
+    films = counted("How many French films were released abroad in 2018?", "en")
+    # The 5 counts continents, 2018 is a year: the sentence names the films and gives no count of them.
+    assert not holds_count("French films were released abroad in 2018 on 5 continents", "en", films)
+    assert holds_count("It offers a selection of 10 short films and 10 feature films", "en", films)
+    # A sentence that does not name what is counted may paraphrase it; its coverage says how well.
+    assert holds_count("une sélection de 10 court-métrages et 10 longs métrages en compétition", "fr",
+                       counted("Combien de films sont en compétition ?", "fr"))
+    # A year, or "un", counts nothing.
+    projects = counted("Combien de projets a-t-il accompagnés ?", "fr")
+    assert not holds_count("Le Digital Lab Africa, créé en 2016, accompagne un projet ambitieux", "fr", projects)
+    assert holds_count("Il a accompagné plus de 40 projets", "fr", projects)
+    # Arabic: "professionals ... over the last 30 years" counts years, not professionals.
+    sentence = "وقد استقبلت وزارة الثقافة مهنيين من جميع القارات على مدى السنوات ال 30 الماضية"
+    assert not holds_count(sentence, "ar", counted("كم عدد المهنيين الأجانب؟", "ar"))
+    assert holds_count(sentence, "ar", counted("منذ كم سنة؟", "ar"))  # سنة is a stopword: any count holds
+    assert holds_count(sentence, "ar", counted("كم سنوات؟", "ar"))
+
+
+def test_a_question_whose_kind_of_answer_the_passages_never_give_is_declined(assistant):
+    # Safer's passage names its alert app and the festivals it serves, and counts neither: the model
+    # alone would answer (coverage, similarity), the missing count declines.
+    question = "Combien de festivals utilisent l'application de Safer ?"
+    _, safer = assistant.refusal_features(question)
+    assert safer["coverage"] > 0.6 and safer["untyped"] == 1.0 and lacks_kind(safer)
+    assert assistant.refusal.probability(safer) >= assistant.refusal.threshold
+    assert assistant.answer(question).abstained
+    # A count, a month and a recurrence, "free": each answers its kind of question.
+    for question, fact in [("Combien de pays sont connectés à Culturethèque ?", "120"),
+                           ("Quand a lieu le Festival Novembre Numérique ?", "chaque année"),
+                           ("Combien coûte le Dictionnaire des francophones ?", "gratuit")]:
+        _, signals = assistant.refusal_features(question)
+        assert not lacks_kind(signals)
+        response = assistant.answer(question)
+        assert not response.abstained and fact in response.answer
+
+
 def test_similarity_counts_where_the_embedding_model_reads_the_language(assistant):
     # Words in common, subjects apart: the lexical signals see the words, the cosine the subject.
     _, on = assistant.refusal_features("Where were French films released abroad in 2018?")
@@ -123,7 +175,9 @@ def test_a_stale_model_file_falls_back_to_coverage_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         model = RefusalModel.load({"features": ["coverage", "dense"], "coef": [1, 2], "intercept": 0, "threshold": 0.5})
     assert "evals calibrate --write" in caplog.text
-    assert model.answers(_signals(coverage=0.6, unknown=9.0, calendar=1.0, untyped=1.0, model_reads=1.0))
+    assert model.answers(_signals(coverage=0.6, unknown=9.0, calendar=1.0, untyped=0.9, model_reads=1.0))
+    # A kind of answer asked and found nowhere declines under any model.
+    assert not model.answers(_signals(coverage=1.0, untyped=1.0))
     assert not model.answers(_signals(coverage=0.1, similarity=0.9, model_reads=1.0))
 
 
