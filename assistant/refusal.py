@@ -10,12 +10,14 @@
   year", "هذا العام"): dated documents cannot resolve it. A question about the present state
   of something ("Où en est actuellement…", "currently", "حاليا") is not declined for that: the documents
   describe the state as of their date, and the answer says how old they are (``is_present``).
-- ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date)
-  and no sentence of the best passages gives one about what is asked: 1 minus the best coverage of the
-  question by a sentence that holds an answer of that kind (0 for a question that asks for no kind).
+- ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date,
+  a person in a role) and no sentence of the best passages gives one about what is asked: 1 minus the
+  best coverage of the question by a sentence that holds an answer of that kind (0 for a question that
+  asks for no kind).
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
   passage about X without one does not answer it, however well it matches. For "how many X?", the
-  number must count X (``holds_count``). When no sentence gives the kind asked about anything asked
+  number must count X (``holds_count``); for "who is the president of X?", a sentence must name a
+  person in that role (``holds_person``). When no sentence gives the kind asked about anything asked
   (``untyped`` is 1), the question is declined whatever the model says (``lacks_kind``).
 - ``similarity``: the embedding model's cosine between the question and the closest sentence of the
   three best passages, for a question in a language the model reads (``EMBEDDING_LANGUAGES``), else 0;
@@ -31,10 +33,12 @@ probability threshold on the dev split; the assistant only computes a dot produc
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.language import zipf
@@ -173,6 +177,84 @@ def holds_count(text: str, lang: str, thing: frozenset[str]) -> bool:
     return any(any(named[max(0, i - COUNT_WINDOW):i]) or any(named[i + 1:i + 1 + COUNT_WINDOW]) for i in numbers)
 
 
+# "Who is the president of X?", "Qui préside X ?", "من هي رئيسة X؟": a question that asks who holds a
+# role is answered by a sentence that names a person in that role ("Jean-Noël Tronc (directeur général
+# de la SACEM)"), not by the passage describing X. A person is a capitalised given name (Faker's lists
+# of French and English given names) followed by a capitalised word. Arabic-script given names are not
+# looked for (too many are also common words: رئيس, تحسين); the Arabic translations keep a person's name
+# in Latin script beside its transliteration.
+_ROLE_WORDS = {  # nouns for a person: "who chairs / leads X?" is often a country or an organisation ("led by Canada")
+    "head": {"fr": "président présidente directeur directrice dirigeant dirigeante chef",
+             "en": "president presidents chair chairman chairwoman chairperson head director directors leader chief ceo",
+             "ar": "رئيس رئيسة مدير مديرة"},
+    "minister": {"fr": "ministre", "en": "minister", "ar": "وزير وزيرة"},
+    "coordinator": {"fr": "coordinateur coordinatrice fédérateur fédératrice", "en": "coordinator unifier",
+                    "ar": "منسق منسقة"},
+    "correspondent": {"fr": "correspondant correspondante", "en": "correspondent correspondents",
+                      "ar": "مراسل مراسلة"},
+}
+ROLE_WINDOW = 8  # words between a person's name and the role ("X (directeur général de la SACEM) est le fédérateur")
+_CLAUSE = re.compile(r"[,;:?!.]")
+_INTERROGATIVE = {"fr": ("qui",), "en": ("who",), "ar": ("من", "ومن")}
+_WHO = re.compile(r"\b(?:qui|who)\b|(?:^|\s)و?من(?:\s|$)", re.IGNORECASE)
+_NAME = re.compile(r"\b([A-ZÀ-Ý][a-zà-ÿ]+)(?:-[A-ZÀ-Ý][a-zà-ÿ]+)? [A-ZÀ-Ý][\w-]+")
+
+
+def _role_key(word: str, lang: str) -> str:
+    """Surface forms, not stems: "dirigeant" (a person) and "dirige" (a country can) share a stem."""
+    return strip_arabic_prefix(word)
+
+
+@functools.cache
+def _roles(lang: str) -> dict[str, str]:
+    """Role word key → role class, for ``lang``."""
+    return {_role_key(w, lang): role for role, words in _ROLE_WORDS.items()
+            for w in surface_words(words[lang], lang)}
+
+
+@functools.cache
+def _given_names() -> frozenset[str]:
+    from faker.providers.person import en_GB, en_US, fr_FR
+
+    names: set[str] = set()
+    for provider in (fr_FR.Provider, en_US.Provider, en_GB.Provider):
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            names.update(getattr(provider, attr, ()))
+    return frozenset(names)
+
+
+def asked_role(question: str, lang: str) -> str | None:
+    """The role a "who is the <role> of…?" question asks the holder of, or None. "Who" opens a clause
+    ("…, et qui préside…") and the role follows within four words; a relative "qui" ("l'association qui
+    préside…") asks nothing."""
+    if not _WHO.search(question):  # most questions: no need to tokenise them again
+        return None
+    roles = _roles(lang)
+    for clause in _CLAUSE.split(question.replace("’", "'")):
+        words = surface_words(clause, lang)
+        if words and words[0] in ("et", "and", "mais", "but"):
+            words = words[1:]
+        if words and words[0] in _INTERROGATIVE[lang]:
+            for word in words[1:5]:
+                if (role := roles.get(_role_key(word, lang))) is not None:
+                    return role
+    return None
+
+
+def holds_person(text: str, lang: str, role: str) -> bool:
+    """``text`` names a person within ``ROLE_WINDOW`` words of a word of ``role``."""
+    names = [m for m in _NAME.finditer(text) if m.group(1) in _given_names()]
+    if not names:
+        return False
+    roles = _roles(lang) | _roles("en") | _roles("fr") if lang == "ar" else _roles(lang)
+    for m in names:
+        before = surface_words(text[:m.start()], lang)[-ROLE_WINDOW:]
+        after = surface_words(text[m.end():], lang)[:ROLE_WINDOW]
+        if any(roles.get(_role_key(w, lang)) == role for w in before + after):
+            return True
+    return False
+
+
 def answer_kind(question: str) -> str | None:
     """The kind of answer ``question`` asks for (the first of money, percent, date, count), or None."""
     question = question.replace("’", "'")
@@ -184,6 +266,20 @@ def answer_kind(question: str) -> str | None:
 
 def holds_kind(kind: str, text: str) -> bool:
     return bool(ANSWER_KINDS[kind][1].search(text))
+
+
+def answer_check(question: str, lang: str) -> Callable[[str], bool] | None:
+    """For a question that asks for a kind of answer (an amount, a percentage, a date, a count of
+    something, a person in a role), whether a sentence gives one; None for any other question."""
+    kind = answer_kind(question)
+    if kind == "count":
+        thing = counted(question, lang)
+        return lambda text: holds_count(text, lang, thing)
+    if kind is not None:
+        return lambda text: holds_kind(kind, text)
+    if (role := asked_role(question, lang)) is not None:
+        return lambda text: holds_person(text, lang, role)
+    return None
 
 
 def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[str]) -> float:

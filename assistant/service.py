@@ -9,7 +9,7 @@ from typing import Generator, Iterator, Literal
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import RefusalModel, answer_kind, counted, holds_count, holds_kind, is_calendar, is_present, unknown_mass
+from assistant.refusal import RefusalModel, answer_check, is_calendar, is_present, unknown_mass
 from assistant.sentences import SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
@@ -249,20 +249,20 @@ class Assistant:
         return round(best, 4)
 
     def untyped(self, q: Query, hits, message: str) -> float:
-        """For a question asking for an amount, a percentage, a date or a count: 1 minus the best share
-        of the question covered by a sentence of the three best passages that holds one (0 otherwise)."""
-        kind = answer_kind(message)
-        if kind is None:
+        """For a question asking for an amount, a percentage, a date, a count or a person in a role: 1
+        minus the best share of the question covered by a sentence of the three best passages that
+        holds one (0 otherwise)."""
+        holds = answer_check(message, q.lang)
+        if holds is None:
             return 0.0
         wanted = Wanted(self.bank, q.lang, set(q.content_tokens))
-        thing = counted(message, q.lang) if kind == "count" else frozenset()
         best = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             if not p.has_text_in(q.lang):
                 continue
             for s in self.bank.sentences(p, q.lang):
-                if holds_count(s.text, q.lang, thing) if kind == "count" else holds_kind(kind, s.text):
+                if holds(s.text):
                     best = max(best, wanted.overlap(s.tokens))
         return round(1.0 - best, 4)
 

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from assistant.refusal import (FEATURES, RefusalModel, answer_kind, counted, holds_count, is_calendar, is_present,
-                               lacks_kind, unknown_mass)
+from assistant.refusal import (FEATURES, RefusalModel, answer_kind, asked_role, counted, holds_count, holds_person,
+                               is_calendar, is_present, lacks_kind, unknown_mass)
 from assistant.service import ABSTENTION_FILE
 from evals.calibrate import Point, calibrate, choose_threshold
 
@@ -135,6 +135,42 @@ def test_a_question_whose_kind_of_answer_the_passages_never_give_is_declined(ass
         assert not lacks_kind(signals)
         response = assistant.answer(question)
         assert not response.abstained and fact in response.answer
+
+
+@pytest.mark.parametrize("question, lang, role", [
+    ("Qui est la présidente de l'association ?", "fr", "head"),
+    ("Is it one of the 37 embassies, and who is its CCI correspondent?", "en", "correspondent"),
+    ("من هو المدير العام لجمعية SACEM؟", "ar", "head"),
+    ("Who is the unifier of the CCI priority family?", "en", "coordinator"),
+    # A relative "qui" asks for no one; "who leads / chairs X?" may be a country ("led by Canada").
+    ("Quelle est l'association qui a un président ?", "fr", None),
+    ("Who chairs the working group on cultural diversity online?", "en", None),
+    ("Qui dirige le groupe de travail ?", "fr", None),
+    ("Who supports it?", "en", None),
+])
+def test_the_role_whose_holder_a_question_asks_for(question, lang, role):
+    assert asked_role(question, lang) == role
+
+
+def test_a_person_answers_a_role_question_only_in_that_role():
+    sentence = "La famille prioritaire CCI, dont Jean-Noël Tronc (directeur général de la SACEM) est le fédérateur"
+    assert holds_person(sentence, "fr", "head") and holds_person(sentence, "fr", "coordinator")
+    assert not holds_person(sentence, "fr", "correspondent")
+    # No given name, no person: "Canada", "Institut français" hold no role.
+    assert not holds_person("Le groupe de travail dirigé par le Canada, présidé par l'Institut Français", "fr", "head")
+    # Arabic translations keep the name in Latin script beside its transliteration.
+    arabic = "التي يتولى جان-نويل ترونك (Jean-Noël Tronc) (المدير العام لـ SACEM) دور المنسق الجامع لها"
+    assert holds_person(arabic, "ar", "head")
+
+
+def test_a_role_the_documents_name_no_one_in_is_declined(assistant):
+    # The roadmap describes ARCOM at length and names none of its people.
+    _, arcom = assistant.refusal_features("Qui est le président de l'ARCOM ?")
+    assert arcom["untyped"] == 1.0 and assistant.answer("Qui est le président de l'ARCOM ?").abstained
+    answered = assistant.answer("Who is the Director General of SACEM?")
+    assert not answered.abstained and "Jean-Noël Tronc" in answered.answer
+    answered = assistant.answer("Qui dirige le groupe de travail sur la diversité des contenus en ligne ?")
+    assert not answered.abstained and "Canada" in answered.answer
 
 
 def test_similarity_counts_where_the_embedding_model_reads_the_language(assistant):
