@@ -11,7 +11,7 @@
   of something ("Où en est actuellement…", "currently", "حاليا") is not declined for that: the documents
   describe the state as of their date, and the answer says how old they are (``is_present``).
 - ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date,
-  a person in a role) and no sentence of the best passages gives one about what is asked: 1 minus the
+  a winner, a person in a role) and no sentence of the best passages gives one about what is asked: 1 minus the
   best coverage of the question by a sentence that holds an answer of that kind (0 for a question that
   asks for no kind).
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
@@ -102,6 +102,13 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.IGNORECASE),
         re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b|واحد|اثن|ثلاث|أربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|ألف|مليون|مليار",
                    re.IGNORECASE)),
+    # "Which films won…?", "Quels projets ont été lauréats…?": a sentence about winning or a prize.
+    "award": (re.compile(
+        r"\b(?:won(?!['’]t)|wins?|winners?|laureates?|lauréat(?:e|s|es)?|gagnants?|gagnantes?|gagné|remporté|primés?|"
+        r"récompensés?)\b|فاز|فازت|الفائز",
+        re.IGNORECASE),
+        re.compile(r"\b(?:won|wins?|winners?|winning|laureates?|awards?|awarded|prizes?|lauréat\w*|gagn\w*|remport\w*|"
+                   r"prim[ée]\w*|récompens\w*|prix|distingu\w*)\b|فاز|الفائز|جائز|جوائز|مكافأ", re.IGNORECASE)),
 }
 
 
@@ -256,7 +263,7 @@ def holds_person(text: str, lang: str, role: str) -> bool:
 
 
 def answer_kind(question: str) -> str | None:
-    """The kind of answer ``question`` asks for (the first of money, percent, date, count), or None."""
+    """The kind of answer ``question`` asks for (the first of money, percent, date, count, award), or None."""
     question = question.replace("’", "'")
     for kind, (asks, _holds) in ANSWER_KINDS.items():
         if asks.search(question):
@@ -270,7 +277,7 @@ def holds_kind(kind: str, text: str) -> bool:
 
 def answer_check(question: str, lang: str) -> Callable[[str], bool] | None:
     """For a question that asks for a kind of answer (an amount, a percentage, a date, a count of
-    something, a person in a role), whether a sentence gives one; None for any other question."""
+    something, a winner, a person in a role), whether a sentence gives one; None for any other question."""
     kind = answer_kind(question)
     if kind == "count":
         thing = counted(question, lang)

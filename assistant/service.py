@@ -249,9 +249,8 @@ class Assistant:
         return round(best, 4)
 
     def untyped(self, q: Query, hits, message: str) -> float:
-        """For a question asking for an amount, a percentage, a date, a count or a person in a role: 1
-        minus the best share of the question covered by a sentence of the three best passages that
-        holds one (0 otherwise)."""
+        """For a question asking for a kind of answer (``refusal.answer_check``): 1 minus the best share
+        of the question covered by a sentence of the three best passages that holds one (0 otherwise)."""
         holds = answer_check(message, q.lang)
         if holds is None:
             return 0.0

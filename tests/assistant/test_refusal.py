@@ -67,6 +67,9 @@ def test_questions_anchored_to_the_present(question, calendar, present):
     ("متى أطلق Pass Culture؟", "date"),
     ("Combien de pays ont ratifié la Convention ?", "count"),
     ("كم عدد السفارات المعنية؟", "count"),
+    ("Which start-ups won the i-Nov competition?", "award"),
+    ("Quels projets ont été lauréats de l'appel ?", "award"),
+    ("My laptop won't connect to the Wi-Fi.", None),
     # A prize, a law's name or "a growing number" ask for no figure: the interrogative decides.
     ("Qu'est-ce que le Grand Prix SGDL de traduction ?", None),
     ("La loi sur le prix du livre numérique, c'est laquelle ?", None),
@@ -127,6 +130,9 @@ def test_a_question_whose_kind_of_answer_the_passages_never_give_is_declined(ass
     assert safer["coverage"] > 0.6 and safer["untyped"] == 1.0 and lacks_kind(safer)
     assert assistant.refusal.probability(safer) >= assistant.refusal.threshold
     assert assistant.answer(question).abstained
+    # The roadmap describes French Waves and names no prize-winner, nor any prize for it.
+    _, waves = assistant.refusal_features("Quels films ont été primés au festival French Waves ?")
+    assert waves["untyped"] == 1.0 and assistant.answer("Quels films ont été primés au festival French Waves ?").abstained
     # A count, a month and a recurrence, "free": each answers its kind of question.
     for question, fact in [("Combien de pays sont connectés à Culturethèque ?", "120"),
                            ("Quand a lieu le Festival Novembre Numérique ?", "chaque année"),
