@@ -145,9 +145,10 @@ def _count_keys(word: str, lang: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def counted(question: str, lang: str) -> frozenset[str]:
+def counted(question: str, lang: str, *, phrase: bool = False) -> frozenset[str]:
     """What a "how many…?" question counts, as ``_count_keys`` ("combien de résidences artistiques" →
-    résidence, "how many French films" → film, "كم عدد السفارات" → سفر), or nothing."""
+    résidence, "how many French films" → film, "كم عدد السفارات" → سفر), or nothing; with ``phrase``,
+    every word of the noun phrase ("résidences artistiques", "French films")."""
     words = surface_words(question, lang)
     stop = STOPWORDS[lang]
     for i, word in enumerate(words):
@@ -160,6 +161,8 @@ def counted(question: str, lang: str) -> frozenset[str]:
             if nxt in stop or nxt.isdigit() or len(taken) == 2:
                 break
             taken.append(nxt)
+        if taken and phrase:
+            return frozenset().union(*(_count_keys(w, lang) for w in taken))
         if taken:  # English puts the counted noun last ("cultural players"), French and Arabic first
             return _count_keys(taken[-1] if lang == "en" else taken[0], lang)
     return frozenset()
@@ -171,17 +174,35 @@ def _is_count(word: str) -> bool:
     return word in _COUNT_WORDS or bool(_AR_COUNT_WORD.match(strip_arabic_prefix(word)))
 
 
-def holds_count(text: str, lang: str, thing: frozenset[str]) -> bool:
-    """``text`` gives a number (not a year, not "un"/"one") that can count ``thing``: one next to it, or
-    any if the sentence does not name it."""
+def asked_about(question: str, lang: str) -> frozenset[str]:
+    """Every content word of ``question`` as ``_count_keys``: what else a number may be counting."""
+    stop = STOPWORDS[lang]
+    return frozenset().union(*(_count_keys(w, lang) for w in surface_words(question, lang)
+                               if w not in stop and not w.isdigit()))
+
+
+def holds_count(text: str, lang: str, thing: frozenset[str], others: frozenset[str] = frozenset()) -> bool:
+    """``text`` gives a number (not a year, not "un"/"one") that can count ``thing``: one next to it; or,
+    if the sentence does not name it, one that does not count something else the question names
+    (``others``, the words outside the counted phrase): "over the last 30 years" counts years, not the
+    professionals asked about."""
     words = surface_words(text, lang)
     numbers = [i for i, w in enumerate(words) if _is_count(w)]
     if not numbers or not thing:
         return bool(numbers)
-    named = [bool(thing & _count_keys(w, lang)) for w in words]
-    if not any(named):
-        return True
-    return any(any(named[max(0, i - COUNT_WINDOW):i]) or any(named[i + 1:i + 1 + COUNT_WINDOW]) for i in numbers)
+    keys = [_count_keys(w, lang) for w in words]
+
+    def next_to(i: int, wanted: frozenset[str]) -> bool:
+        return any(wanted & k for k in keys[max(0, i - COUNT_WINDOW):i] + keys[i + 1:i + 1 + COUNT_WINDOW])
+
+    def counts(i: int, wanted: frozenset[str]) -> bool:
+        """Stricter, to rule a number out: the noun follows it, or precedes it in Arabic's "السنوات ال 30"."""
+        before = keys[i - 2] if i >= 2 and words[i - 1] == "ال" else frozenset()
+        return bool(wanted & before) or any(wanted & k for k in keys[i + 1:i + 1 + COUNT_WINDOW])
+
+    if any(thing & k for k in keys):
+        return any(next_to(i, thing) for i in numbers)
+    return any(not counts(i, others) for i in numbers)
 
 
 # "Who is the president of X?", "Qui préside X ?", "من هي رئيسة X؟": a question that asks who holds a
@@ -280,8 +301,8 @@ def answer_check(question: str, lang: str) -> Callable[[str], bool] | None:
     something, a winner, a person in a role), whether a sentence gives one; None for any other question."""
     kind = answer_kind(question)
     if kind == "count":
-        thing = counted(question, lang)
-        return lambda text: holds_count(text, lang, thing)
+        thing, others = counted(question, lang), asked_about(question, lang) - counted(question, lang, phrase=True)
+        return lambda text: holds_count(text, lang, thing, others)
     if kind is not None:
         return lambda text: holds_kind(kind, text)
     if (role := asked_role(question, lang)) is not None:

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from assistant.refusal import (FEATURES, RefusalModel, answer_kind, asked_role, counted, holds_count, holds_person,
-                               is_calendar, is_present, lacks_kind, unknown_mass)
+from assistant.refusal import (FEATURES, RefusalModel, answer_check, answer_kind, asked_role, counted, holds_count,
+                               holds_person, is_calendar, is_present, lacks_kind, unknown_mass)
 from assistant.service import ABSTENTION_FILE
 from evals.calibrate import Point, calibrate, choose_threshold
 
@@ -120,6 +120,15 @@ def test_a_count_must_count_what_is_asked():
     assert not holds_count(sentence, "ar", counted("كم عدد المهنيين الأجانب؟", "ar"))
     assert holds_count(sentence, "ar", counted("منذ كم سنة؟", "ar"))  # سنة is a stopword: any count holds
     assert holds_count(sentence, "ar", counted("كم سنوات؟", "ar"))
+    # A sentence that does not name them counts them only with a number that counts nothing else asked:
+    # "seasons over the last 30 years" counts the years the question names, not professionals ...
+    asks = answer_check("كم عدد المهنيين الذين استقبلتهم الوزارة خلال السنوات الثلاثين الماضية؟", "ar")
+    assert asks is not None
+    assert not asks("وقد شاركت البلدان مع فرنسا المواسم الثقافية التي نظمت على مدى السنوات ال 30 الماضية")
+    assert asks("وقد استقبلت الوزارة 400 متدرب")
+    # ... and the words of the counted phrase itself are not something else: "430 cultural actors".
+    asks = answer_check("How many cultural players feed the portal?", "en")
+    assert asks is not None and asks("The portal gathers the resources of some 430 cultural actors")
 
 
 def test_a_question_whose_kind_of_answer_the_passages_never_give_is_declined(assistant):
