@@ -93,14 +93,17 @@ class HybridSearcher:
         """Tokens and vector of a question (``extra``: context from earlier turns, weighted lower)."""
         own = _unique(tokenize(text, lang))
         terms = self.glossary.match(text, lang)
-        expansion = tokenize(" ".join(self.glossary.expand(text, lang, terms=terms)), lang)
+        # A term the earlier turn named is expanded too: "Elle existe toujours ?" after "C'est quoi
+        # l'Hadopi ?" searches Hadopi's full name as the standalone question would.
+        context_terms = [t for t in self.glossary.match(extra, lang) if t not in terms] if extra else []
+        expansion = tokenize(" ".join(self.glossary.expand(text, lang, terms=terms + context_terms)), lang)
         names, transliterated = self._latin_names(text) if lang == "ar" else ([], [])
         if names:  # the Latin name replaces its Arabic spelling, which no passage uses
             own = _unique([t for t in own if t not in transliterated] + tokenize(" ".join(names), lang))
         context = tokenize(extra, lang) if extra else []
         tokens = _unique(own + context)
         expanded = _unique(tokens + expansion)
-        gloss = self.glossary.english_gloss(text, lang, terms=terms) if lang != "en" else []
+        gloss = self.glossary.english_gloss(text, lang, terms=terms + context_terms) if lang != "en" else []
         dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)

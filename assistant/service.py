@@ -126,12 +126,16 @@ class Assistant:
             raise InvalidQueryError("the question has only common words (stopwords); name what you are looking for")
         return q
 
-    def search(self, query: str, k: int = 10, lang: str | None = None, mode: Mode = "hybrid") -> SearchResponse:
+    def search(self, query: str, k: int = 10, lang: str | None = None, mode: Mode = "hybrid",
+               history: list[Turn] | None = None) -> SearchResponse:
+        """Passages for ``query``; with ``history``, a follow-up is searched as the chat searches it (the
+        earlier question as context that weighs less than the message's own words)."""
         query = self._validate(query)
         if not 1 <= k <= self.settings.max_k:
             raise InvalidQueryError(f"k must be between 1 and {self.settings.max_k}")
-        qlang = detect_language(query, default=lang or "fr")
-        q = self._query(query, qlang)
+        qlang = detect_language(query, default=lang or self._history_language(history or []) or "fr")
+        _, context = standalone(query, history or [], qlang)
+        q = self._query(query, qlang, context)
         results = []
         for hit in self.searcher.search(q, k, mode):
             p = self.index.passages[hit.passage_id]

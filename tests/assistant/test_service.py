@@ -87,6 +87,25 @@ def test_a_follow_up_weighs_its_own_words_above_those_of_the_earlier_turn(assist
     assert asked_now.overlap(frozenset(korea)) > asked_before.overlap(frozenset(korea))
 
 
+def test_a_term_the_earlier_turn_named_is_expanded_like_the_message_s_own(assistant):
+    # "Hadopi" named before: its full name is searched too, as in the standalone question.
+    q = assistant.searcher.prepare("Elle a fusionné avec quoi ?", "fr", extra="C'est quoi l'Hadopi ?")
+    full_name = set(tokenize("Haute Autorité pour la diffusion des œuvres et la protection des droits", "fr"))
+    assert full_name <= set(q.expanded)
+    assert not full_name & set(assistant.searcher.prepare("Elle a fusionné avec quoi ?", "fr").expanded)
+
+
+def test_search_with_a_conversation_searches_a_follow_up_as_the_chat_does(assistant):
+    history = [Turn(role="user", content="What is the Digital Lab Africa?"),
+               Turn(role="assistant", content="A support programme for digital content production in Africa.")]
+    with_turns = assistant.search("Who created it?", k=3, history=history)
+    assert any("Digital Lab Africa" in r.text for r in with_turns.results)
+    other = [Turn(role="user", content="What is Culturethèque?")]
+    assert not any("Digital Lab Africa" in r.text for r in assistant.search("Who created it?", k=3, history=other).results)
+    cited = {c.passage_id for c in assistant.answer("Who created it?", history).citations}
+    assert cited <= {r.passage_id for r in assistant.search("Who created it?", k=8, history=history).results}
+
+
 def test_follow_up_with_a_pronoun_in_english(assistant):
     history = [Turn(role="user", content="What is the Digital Lab Africa?"),
                Turn(role="assistant", content="A support programme for digital content production in Africa.")]
