@@ -5,6 +5,8 @@
   embedding model, top-k by similarity. It has no query rewriting: it gets the question as asked.
 - ``dense`` and ``bm25``: the assistant's own index searched one way only (``Assistant.search(mode=…)``).
 
+Ours and the assistant's baselines get a follow-up with its conversation and search it as the chat does.
+
 A retriever returns ``(label, text)`` pairs, best first; a hit is a returned text holding the evidence.
 """
 
@@ -14,11 +16,13 @@ import tempfile
 import uuid
 from pathlib import Path
 from types import TracebackType
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import yaml
 from langchain_core.embeddings import Embeddings
 
+from assistant.schemas import Turn
 from evals.errors import EvalsError
 
 CHUNK_SIZE = 1000
@@ -28,7 +32,7 @@ CHUNK_OVERLAP = 200
 class Retriever(Protocol):
     name: str
 
-    def retrieve(self, query: str, k: int) -> list[tuple[str, str]]: ...
+    def retrieve(self, query: str, k: int, history: Sequence[Turn] = ()) -> list[tuple[str, str]]: ...
 
 
 class AssistantRetriever:
@@ -39,8 +43,8 @@ class AssistantRetriever:
         self.name = name
         self.mode = mode
 
-    def retrieve(self, query: str, k: int) -> list[tuple[str, str]]:
-        response = self.assistant.search(query, k=k, lang=None, mode=self.mode)
+    def retrieve(self, query: str, k: int, history: Sequence[Turn] = ()) -> list[tuple[str, str]]:
+        response = self.assistant.search(query, k=k, lang=None, mode=self.mode, history=list(history))
         return [(f"{r.document} · {r.passage_id}", r.text) for r in response.results]
 
 
@@ -79,7 +83,8 @@ class LangChainRecipe:
         self._store.add_texts(texts, metadatas=metadatas)
         self.chunks = len(texts)
 
-    def retrieve(self, query: str, k: int) -> list[tuple[str, str]]:
+    def retrieve(self, query: str, k: int, history: Sequence[Turn] = ()) -> list[tuple[str, str]]:
+        """The plain recipe has no conversation: ``history`` is not read."""
         docs = self._store.similarity_search(query, k=k)
         return [(f"{d.metadata.get('document', '?')} · chunk", d.page_content) for d in docs]
 

@@ -36,9 +36,10 @@ class EvalRun:
         return m.summarize(self.aids, m.AID_METRICS, [m.OURS])
 
 
-def retrieve(retriever: Retriever, query: str, evidence: Sequence[str], k: int) -> m.Retrieved:
+def retrieve(retriever: Retriever, query: str, evidence: Sequence[str], k: int,
+             history: Sequence[Turn] = ()) -> m.Retrieved:
     try:
-        got = retriever.retrieve(query, max(k, m.MRR_DEPTH))
+        got = retriever.retrieve(query, max(k, m.MRR_DEPTH), history)
     except AssistantError as exc:
         return m.Retrieved(rank=None, lengths=[], error=str(exc))
     texts = [text for _, text in got]
@@ -78,17 +79,17 @@ def run_questions(
     k: int,
     progress: Progress | None = None,
 ) -> list[m.QuestionResult]:
-    """Each question is answered, then searched: by ours and the assistant's own baselines with the
-    question the assistant actually searched (the rewritten one for a follow-up), by the LangChain
-    recipe with the question as asked (the plain recipe does not rewrite)."""
+    """Each question is answered, then searched: by ours and the assistant's own baselines with its
+    conversation, as the chat searches it (a follow-up with its earlier question as context), by the
+    LangChain recipe with the question as asked (the plain recipe has no conversation)."""
     out = []
     for item in items:
         result = m.QuestionResult(item.id, item.question, item.language, item.split, slices_of(item, corpus), item.answerable)
         result.answer = answer(assistant, item)
-        query = result.answer.standalone if item.history else item.question
+        history = [Turn(role=t.role, content=t.content) for t in item.history]
         for retriever in (ours, *baselines):
-            q = item.question if retriever.name == "langchain" else query
-            result.retrieval[retriever.name] = retrieve(retriever, q, item.evidence, k)
+            turns = [] if retriever.name == "langchain" else history
+            result.retrieval[retriever.name] = retrieve(retriever, item.question, item.evidence, k, turns)
         out.append(result)
         if progress:
             progress(1)

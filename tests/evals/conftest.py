@@ -73,8 +73,13 @@ class FakeAssistant:
                                               standalone_question=standalone or question, citations=citations)
 
     # the Assistant interface
-    def search(self, query: str, k: int = 10, lang: str | None = None, mode: str = "hybrid") -> SearchResponse:
-        self.calls.append(("search", (query, mode)))
+    def search(self, query: str, k: int = 10, lang: str | None = None, mode: str = "hybrid",
+               history: list[Turn] | None = None) -> SearchResponse:
+        """Ranks by the scripted standalone question when given a conversation (the real one rewrites)."""
+        self.calls.append(("search", (query, mode, [t.content for t in history or []])))
+        scripted = self.answers.get(query)
+        if history and isinstance(scripted, ChatResponse) and scripted.standalone_question:
+            query = scripted.standalone_question
         if not query.strip():
             raise InvalidQueryError("the question is empty")
         results = []

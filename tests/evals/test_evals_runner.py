@@ -19,9 +19,11 @@ class RecordingRetriever:
         self.name = name
         self.texts = texts
         self.queries: list[str] = []
+        self.histories: list[list] = []
 
-    def retrieve(self, query: str, k: int) -> list[tuple[str, str]]:
+    def retrieve(self, query: str, k: int, history=()) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
         self.queries.append(query)
+        self.histories.append(list(history))
         return [(f"chunk{i}", t) for i, t in enumerate(self.texts[:k])]
 
 
@@ -41,7 +43,7 @@ def test_run_questions_measures_each_answer(fake_assistant, tiny_corpus: Path) -
     fa = fake_assistant
     fa.rank("Qui organise le festival ?", ["pages-0", "roadmap-0"])
     fa.reply("Qui organise le festival ?", "Il est organisé par l'Institut français [1]. Voir aussi [2].", ["roadmap-0"])
-    # the follow-up is rewritten; retrieval must use the rewritten question
+    # the follow-up is searched with its conversation, as the chat searches it
     fa.rank("Depuis quand le CNC soutient-il le jeu vidéo ?", ["roadmap-1"])
     fa.reply("Et depuis quand ?", "The CNC has supported video games since 2003 [1].", ["roadmap-1"],
              standalone="Depuis quand le CNC soutient-il le jeu vidéo ?")
@@ -62,9 +64,11 @@ def test_run_questions_measures_each_answer(fake_assistant, tiny_corpus: Path) -
     assert q1.answer.language == "fr" and not q1.answer.abstained
 
     assert q2.slices == ["follow-up"]
-    assert ("search", ("Depuis quand le CNC soutient-il le jeu vidéo ?", "hybrid")) in fa.calls
+    assert ("search", ("Et depuis quand ?", "hybrid", ["Le CNC et le jeu vidéo ?"])) in fa.calls
+    assert ("search", ("Et depuis quand ?", "lexical", ["Le CNC et le jeu vidéo ?"])) in fa.calls
     assert q2.retrieval["ours"].rank == 1
-    assert langchain.queries[1] == "Et depuis quand ?"  # the plain recipe gets the question as asked
+    # the plain recipe gets the question as asked, without the conversation
+    assert langchain.queries[1] == "Et depuis quand ?" and langchain.histories[1] == []
     assert q2.answer.language == "en"  # asked in French, answered in English: measured as such
 
     assert q3.slices == ["off-topic"] and q3.answer.abstained  # the fake declines what it has no script for
