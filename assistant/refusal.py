@@ -11,9 +11,9 @@
   of something ("Où en est actuellement…", "currently", "حاليا") is not declined for that: the documents
   describe the state as of their date, and the answer says how old they are (``is_present``).
 - ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date,
-  a winner, a person in a role) and no sentence of the best passages gives one about what is asked: 1 minus the
-  best coverage of the question by a sentence that holds an answer of that kind (0 for a question that
-  asks for no kind).
+  a winner, a person in a role) and no sentence of the best passages gives one about what is asked: 1
+  minus the best coverage of the question by a sentence that holds an answer of that kind (0 for a
+  question that asks for no kind).
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
   passage about X without one does not answer it, however well it matches. For "how many X?", the
   number must count X (``holds_count``); for "who is the president of X?", a sentence must name a
@@ -385,6 +385,6 @@ class RefusalModel:
 def lacks_kind(features: dict[str, float]) -> bool:
     """The question asks for a kind of answer and no sentence of the best passages gives one about
     anything it asks (``untyped`` is 1): declined whatever the other signals say. The passages may
-    name everything asked ("Combien de projets le Digital Lab Africa a-t-il accompagnés ?" meets the
-    Digital Lab Africa's passage, full coverage) and still hold no count of them."""
+    name everything asked ("Combien de festivals utilisent l'application de Safer ?" meets Safer's
+    passage, which names its app and festivals) and still hold no count of them."""
     return features["untyped"] >= 1.0
