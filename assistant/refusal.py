@@ -296,6 +296,11 @@ def holds_kind(kind: str, text: str) -> bool:
     return bool(ANSWER_KINDS[kind][1].search(text))
 
 
+def asked_kind(question: str, lang: str) -> str | None:
+    """The name of the kind of answer ``question`` asks for (``ANSWER_KINDS``, or "person" for a role)."""
+    return answer_kind(question) or ("person" if asked_role(question, lang) is not None else None)
+
+
 def answer_check(question: str, lang: str) -> Callable[[str], bool] | None:
     """For a question that asks for a kind of answer (an amount, a percentage, a date, a count of
     something, a winner, a person in a role), whether a sentence gives one; None for any other question."""

@@ -9,7 +9,7 @@ from typing import Generator, Iterator, Literal
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import RefusalModel, answer_check, is_calendar, is_present, unknown_mass
+from assistant.refusal import RefusalModel, answer_check, asked_kind, is_calendar, is_present, unknown_mass
 from assistant.sentences import SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
@@ -36,6 +36,21 @@ DATED = {
     "fr": "Ces documents datent de {first} à {last} : ils ne disent pas ce qui est actuel.",
     "en": "These documents date from {first} to {last}: they cannot say what is current.",
     "ar": "تعود هذه الوثائق إلى الفترة من {first} إلى {last}، ولا يمكنها أن تخبر بما هو قائم حاليا.",
+}
+# Said instead of REFUSAL when the passages match the question but none gives the kind of answer it
+# asks for (``refusal.lacks_kind``): the documents deal with the subject, not with that.
+MISSING = {
+    "fr": "Les documents en parlent, mais les passages les plus proches ne donnent pas {what}. Voici ces sections :",
+    "en": "The documents deal with this, but the closest passages give no {what}. These are the sections:",
+    "ar": "تتناول الوثائق هذا الموضوع، لكن أقرب المقاطع لا تذكر {what}. هذه هي الأقسام:",
+}
+MISSING_WHAT = {
+    "fr": {"money": "de montant", "percent": "de pourcentage", "date": "de date", "count": "ce nombre",
+           "award": "de lauréat", "person": "de nom de personne à ce poste"},
+    "en": {"money": "amount", "percent": "percentage", "date": "date", "count": "such number", "award": "winner",
+           "person": "name of anyone in that role"},
+    "ar": {"money": "مبلغا", "percent": "نسبة", "date": "تاريخا", "count": "هذا العدد", "award": "فائزا",
+           "person": "اسم شخص في هذا المنصب"},
 }
 # The lead-in of an answer to a question about the present ("Où en est actuellement…"): what the
 # documents said then, which may have changed since.
@@ -172,7 +187,10 @@ class Assistant:
         hits = pool[:8]
         signals = self.refusal_signals(q, hits, message) if hits else {}
         if not hits or not self.refusal.answers(signals):
-            response = self.refusal_answer(question, qlang, hits, dated=is_present(message))
+            # Declined for the kind of answer alone (the model would answer): say which is missing.
+            missing = asked_kind(message, qlang) if hits and self.refusal.probability(signals) >= self.refusal.threshold \
+                else None
+            response = self.refusal_answer(question, qlang, hits, dated=is_present(message), missing=missing)
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
             yield "final", response
@@ -270,7 +288,7 @@ class Assistant:
         return round(1.0 - best, 4)
 
     def refusal_answer(self, question: str, lang: str, hits, dated: bool = False,
-                       answerer: Literal["none", "llm"] = "none") -> ChatResponse:
+                       answerer: Literal["none", "llm"] = "none", missing: str | None = None) -> ChatResponse:
         """The documents do not answer: say so in ``lang`` and suggest the nearest sections."""
         suggestions, seen = [], set()
         for hit in hits[:6]:
@@ -282,7 +300,7 @@ class Assistant:
             suggestions.append(Suggestion(section=section, passage_id=p.passage_id, url=passage_url(p.passage_id)))
             if len(suggestions) == 3:
                 break
-        text = REFUSAL[lang]
+        text = REFUSAL[lang] if missing is None else MISSING[lang].format(what=MISSING_WHAT[lang][missing])
         if dated and self.years:
             text = DATED[lang].format(first=self.years[0], last=self.years[-1]) + " " + text
         return ChatResponse(answer=text, abstained=True, language=lang, standalone_question=question,

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.refusal import (FEATURES, RefusalModel, answer_check, answer_kind, asked_role, counted, holds_count,
                                holds_person, is_calendar, is_present, lacks_kind, unknown_mass)
-from assistant.service import ABSTENTION_FILE
+from assistant.service import ABSTENTION_FILE, REFUSAL
 from evals.calibrate import Point, calibrate, choose_threshold
 
 
@@ -138,7 +138,14 @@ def test_a_question_whose_kind_of_answer_the_passages_never_give_is_declined(ass
     _, safer = assistant.refusal_features(question)
     assert safer["coverage"] > 0.6 and safer["untyped"] == 1.0 and lacks_kind(safer)
     assert assistant.refusal.probability(safer) >= assistant.refusal.threshold
-    assert assistant.answer(question).abstained
+    declined = assistant.answer(question)
+    # The refusal says what is missing, and still points to the passages about the subject.
+    assert declined.abstained and declined.answer.startswith("Les documents en parlent, mais")
+    assert "ce nombre" in declined.answer and declined.suggestions
+    english = assistant.answer("How many festivals use Safer's alert app?")
+    assert english.abstained and "give no such number" in english.answer
+    # A question the model itself declines gets the plain refusal.
+    assert assistant.answer("How many calories are there in a lasagna?").answer == REFUSAL["en"]
     # The roadmap describes French Waves and names no prize-winner, nor any prize for it.
     _, waves = assistant.refusal_features("Quels films ont été primés au festival French Waves ?")
     assert waves["untyped"] == 1.0 and assistant.answer("Quels films ont été primés au festival French Waves ?").abstained
