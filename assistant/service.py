@@ -187,9 +187,9 @@ class Assistant:
         hits = pool[:8]
         signals = self.refusal_signals(q, hits, message) if hits else {}
         if not hits or not self.refusal.answers(signals):
-            # Declined for the kind of answer alone (the model would answer): say which is missing.
-            missing = asked_kind(message, qlang) if hits and self.refusal.probability(signals) >= self.refusal.threshold \
-                else None
+            missing = None
+            if hits and self.refusal.probability(signals) >= self.refusal.threshold:
+                missing = asked_kind(message, qlang)  # declined for the kind of answer alone: say which
             response = self.refusal_answer(question, qlang, hits, dated=is_present(message), missing=missing)
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from assistant.refusal import FEATURES, RefusalModel, lacks_kind
-from assistant.schemas import Turn
 from evals.gold import QAItem
 
 REGULARISATION_C = 1.0
@@ -49,7 +48,7 @@ class Point:
 def measure(assistant: Any, items: list[QAItem]) -> list[Point]:
     points = []
     for item in items:
-        history = [Turn(role=t.role, content=t.content) for t in item.history]
+        history = item.turns()
         try:
             lang, features = assistant.refusal_features(item.question, history)
         except Exception:  # an unsearchable question is declined anyway: it says nothing about the model

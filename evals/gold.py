@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assistant.schemas import Turn
 from evals.errors import GoldError
 from vectorstore.text import fold
 
@@ -56,6 +57,10 @@ class QAItem(BaseModel):
     # (``evals calibrate``); every other measure reads it like any dev question.
     validation: bool = False
     feedback: dict[str, Any] | None = None  # provenance of a line that came from `evals feedback-export`
+
+    def turns(self) -> list[Turn]:
+        """The conversation before the question, as the assistant takes it."""
+        return [Turn(role=t.role, content=t.content) for t in self.history]
 
     @field_validator("evidence", "answer_facts")
     @classmethod

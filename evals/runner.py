@@ -51,7 +51,7 @@ def retrieve(retriever: Retriever, query: str, evidence: Sequence[str], k: int,
 
 
 def answer(assistant: Any, item: QAItem) -> m.Answered:
-    history = [Turn(role=t.role, content=t.content) for t in item.history]
+    history = item.turns()
     try:
         resp = assistant.answer(item.question, history=history, lang=None)
     except AssistantError as exc:
@@ -86,7 +86,7 @@ def run_questions(
     for item in items:
         result = m.QuestionResult(item.id, item.question, item.language, item.split, slices_of(item, corpus), item.answerable)
         result.answer = answer(assistant, item)
-        history = [Turn(role=t.role, content=t.content) for t in item.history]
+        history = item.turns()
         for retriever in (ours, *baselines):
             turns = [] if retriever.name == "langchain" else history
             result.retrieval[retriever.name] = retrieve(retriever, item.question, item.evidence, k, turns)
