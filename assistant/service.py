@@ -148,9 +148,7 @@ class Assistant:
         query = self._validate(query)
         if not 1 <= k <= self.settings.max_k:
             raise InvalidQueryError(f"k must be between 1 and {self.settings.max_k}")
-        qlang = detect_language(query, default=lang or self._history_language(history or []) or "fr")
-        _, context = standalone(query, history or [], qlang)
-        q = self._query(query, qlang, context)
+        _, q = self._conversation_query(query, history or [], self._language(query, history or [], lang))
         results = []
         for hit in self.searcher.search(q, k, mode):
             p = self.index.passages[hit.passage_id]
@@ -158,7 +156,7 @@ class Assistant:
                 passage_id=p.passage_id, document=p.document, title=p.title, section=p.section, kind=p.kind,
                 language=p.language, text=p.text, score=round(hit.score, 6), matched_via=hit.matched_via,
                 url=passage_url(p.passage_id)))
-        return SearchResponse(query=query, lang=qlang, results=results)
+        return SearchResponse(query=query, lang=q.lang, results=results)
 
     def answer(self, message: str, history: list[Turn] | None = None, lang: str | None = None) -> ChatResponse:
         final = None
@@ -173,7 +171,7 @@ class Assistant:
         """("token", text) chunks as the answer is written, then ("final", ChatResponse)."""
         history = history or []
         message = self._validate(message)
-        qlang = detect_language(message, default=lang or self._history_language(history) or "fr")
+        qlang = self._language(message, history, lang)
         if _SMALL_TALK.search(message):
             text = CAPABILITIES[qlang]
             if tokens:
@@ -181,8 +179,7 @@ class Assistant:
             yield "final", ChatResponse(answer=text, abstained=False, language=qlang, standalone_question=message,
                                         answerer="none")
             return
-        question, context = standalone(message, history, qlang)
-        q = self._query(message, qlang, context)
+        question, q = self._conversation_query(message, history, qlang)
         pool = self.searcher.search(q, 60)  # the answer reads the top 8; the aid cards rank on the whole pool
         hits = pool[:8]
         signals = self.refusal_signals(q, hits, message) if hits else {}
@@ -224,13 +221,22 @@ class Assistant:
                 return detect_language(turn.content)
         return None
 
+    def _language(self, message: str, history: list[Turn], lang: str | None) -> str:
+        """The message's language; a message too short to tell takes ``lang``, else the conversation's."""
+        return detect_language(message, default=lang or self._history_language(history) or "fr")
+
+    def _conversation_query(self, message: str, history: list[Turn], lang: str) -> tuple[str, Query]:
+        """(standalone question, query): a follow-up is searched with its earlier question as context,
+        which weighs less than the message's own words."""
+        question, context = standalone(message, history, lang)
+        return question, self._query(message, lang, context)
+
     def refusal_features(self, message: str, history: list[Turn] | None = None, lang: str | None = None
                          ) -> tuple[str, dict[str, float]]:
         """(language, signals) that decide whether ``message`` is answered (for calibration)."""
         message = self._validate(message)
-        qlang = detect_language(message, default=lang or self._history_language(history or []) or "fr")
-        _, context = standalone(message, history or [], qlang)
-        q = self._query(message, qlang, context)
+        qlang = self._language(message, history or [], lang)
+        _, q = self._conversation_query(message, history or [], qlang)
         return qlang, self.refusal_signals(q, self.searcher.search(q, 8), message)
 
     def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:

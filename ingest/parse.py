@@ -50,11 +50,10 @@ def _blocks(source: str) -> list[Block]:
         stripped = line.strip()
         if stripped:
             lead = len(line) - len(line.lstrip())
-            cuts = [0, *(m.end() for m in _INLINE_BULLET.finditer(stripped)), len(stripped) + 1]
-            for a, b in zip(cuts, cuts[1:]):
-                piece = stripped[a:b - 1].rstrip() if b <= len(stripped) else stripped[a:]
+            gaps = list(_INLINE_BULLET.finditer(stripped))  # the whitespace before each mid-line bullet
+            for a, b in zip([0, *(g.end() for g in gaps)], [*(g.start() for g in gaps), len(stripped)]):
                 begin = offset + lead + a
-                blocks.append(Block(piece, begin, begin + len(piece), blank and a == 0))
+                blocks.append(Block(stripped[a:b], begin, offset + lead + b, blank and a == 0))
             blank = False
         else:
             blank = True
