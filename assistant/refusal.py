@@ -10,10 +10,10 @@
   year", "هذا العام"): dated documents cannot resolve it. A question about the present state
   of something ("Où en est actuellement…", "currently", "حاليا") is not declined for that: the documents
   describe the state as of their date, and the answer says how old they are (``is_present``).
-- ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a date,
-  a winner, a person in a role) and no sentence of the best passages gives one about what is asked: 1
-  minus the best coverage of the question by a sentence that holds an answer of that kind (0 for a
-  question that asks for no kind).
+- ``untyped``: the question asks for a kind of answer (a sum of money, a percentage, a count, a
+  deadline, a date, a winner, a person in a role) and no sentence of the best passages gives one about
+  what is asked: 1 minus the coverage of the question by the best sentence that holds an answer of
+  that kind, relative to the best sentence of those passages (0 for a question that asks for no kind).
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
   passage about X without one does not answer it, however well it matches. For "how many X?", the
   number must count X (``holds_count``); for "who is the president of X?", a sentence must name a
@@ -25,6 +25,10 @@
   "How do I get my French driving licence exchanged abroad?" and "French films were released abroad
   in 2018" share words, not a subject. The packaged English model reads English and some French, not
   Arabic, where its cosines are noise: there it says nothing and the other signals decide.
+
+Words that only a preamble about the asker brings ("Je suis éditeur : …", ``preamble``) weigh half in
+``coverage``, ``unknown`` and ``untyped``, as do words only an earlier turn brings in ``coverage`` and
+``untyped``: the question is what is asked.
 
 ``evals calibrate --write`` fits the weights (scikit-learn, at calibration time only) and picks the
 probability threshold on the dev split; the assistant only computes a dot product. The weights live in
@@ -55,8 +59,9 @@ _SURFACE_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
 CALENDAR = re.compile(
     r"\b(?:demain|hier|cette ann[ée]e|l'an (?:dernier|prochain)|l'ann[ée]e (?:derni[èe]re|prochaine)|"
-    r"tomorrow|yesterday|this year|last year|next year)\b"
-    r"|غدا|أمس|هذا العام|هذه السنة|العام الماضي|العام المقبل",
+    r"cet (?:[ée]t[ée]|hiver|automne)|ce printemps|ce week-end|cette semaine|ce mois-ci|"
+    r"tomorrow|yesterday|this year|last year|next year|this (?:summer|winter|autumn|fall|spring|weekend|week|month))\b"
+    r"|غدا|أمس|هذا العام|هذه السنة|العام الماضي|العام المقبل|هذا الصيف|هذا الشتاء|هذا الأسبوع|هذا الشهر|نهاية الأسبوع",
     re.IGNORECASE,
 )
 PRESENT = re.compile(
@@ -71,6 +76,9 @@ PRESENT = re.compile(
 _NUMBER_WORDS = (r"une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|quarante|cinquante|"
                  r"cent|mille|one|two|three|four|five|seven|eight|nine|ten|twelve|dozen|twenty|thirty|forty|fifty|"
                  r"hundred|thousand|millions?|billions?|milliards?")
+_MONTHS = (r"\b(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre|"
+           r"january|february|march|april|may|june|july|august|september|october|november|december)\b")
+_AR_MONTHS = "(?:يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر)"
 ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "money": (re.compile(
         r"\bcombien (?:co[uû]te|co[uû]tent|co[uû]tait|d'euros|rapporte|verse|re[cç]oit)|\bà combien s'[ée]l[eè]ve|"
@@ -86,16 +94,20 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         r"\b(?:pourcentage|percentage|proportion|quelle part|what share)\b|(?:ما|ما هي|كم)\s+(?:ال)?نسبة",
         re.IGNORECASE),
         re.compile(r"%|\bpour ?cent\b|\bper ?cent\b|بالمئة|بالمائة|في المئة|في المائة", re.IGNORECASE)),
+    # A deadline is a day: a sentence about the call with a year in it does not give one.
+    "deadline": (re.compile(
+        r"\bdate limite\b|\bdeadline\b|\b(?:jusqu'à|avant) quelle date\b|\bby what date\b|آخر موعد|الموعد النهائي",
+        re.IGNORECASE),
+        re.compile(rf"\b\d{{1,2}}(?:er)? {_MONTHS}\b|\b{_MONTHS} \d{{1,2}}\b|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|"
+                   rf"\d{{1,2}} {_AR_MONTHS}", re.IGNORECASE)),
     "date": (re.compile(
-        r"\bquand\b|\ben quelle ann[ée]e\b|\bdate limite\b|\bwhen\b|\b(?:what|which) year\b|\bdeadline\b|"
+        r"\bquand\b|\ben quelle ann[ée]e\b|\bquelle date\b|\bwhen\b|\b(?:what|which) year\b|\bwhat date\b|"
         r"\bمتى\b|في أي عام|في أي سنة|موعد",
         re.IGNORECASE),
         # A year, a day, or a month or recurrence without one ("chaque année en novembre").
         re.compile(r"\b(?:1[89]|20)\d\d\b|\d{1,2}/\d{1,2}/\d{2,4}|"
-                   r"\b(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre|"
-                   r"january|february|march|april|may|june|july|august|september|october|november|december|"
-                   r"chaque ann[ée]e|tous les ans|every year|each year|annually|yearly)\b|"
-                   r"يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|كل عام|كل سنة|سنويا",
+                   rf"{_MONTHS}|\b(?:chaque ann[ée]e|tous les ans|every year|each year|annually|yearly)\b|"
+                   rf"{_AR_MONTHS}|كل عام|كل سنة|سنويا",
                    re.IGNORECASE)),
     "count": (re.compile(
         r"\bcombien\b|\bhow many\b|\bquel (?:est le )?nombre\b|\bwhat (?:is the )?number\b|\bكم\b",
@@ -118,6 +130,7 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 # for "combien de films"), and its coverage of the question says how well.
 _COUNT_LEAD = {"fr": ("combien", "nombre"), "en": ("many", "number"), "ar": ("كم", "وكم", "عدد")}
 _COUNT_SKIP = frozenset({"de", "des", "du", "d", "of", "the", "عدد"})
+_COUNT_AND = frozenset({"et", "ou", "and", "or"})  # "combien de films et séries européens": one phrase
 _COUNT_WORDS = frozenset(
     "deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize vingt trente quarante "
     "cinquante soixante cent cents mille million milliard douzaine centaine millier "
@@ -148,23 +161,31 @@ def _count_keys(word: str, lang: str) -> frozenset[str]:
 def counted(question: str, lang: str, *, phrase: bool = False) -> frozenset[str]:
     """What a "how many…?" question counts, as ``_count_keys`` ("combien de résidences artistiques" →
     résidence, "how many French films" → film, "كم عدد السفارات" → سفر), or nothing; with ``phrase``,
-    every word of the noun phrase ("résidences artistiques", "French films")."""
+    every word of the noun phrase, with what "and" / "et" joins to it ("résidences artistiques", "French
+    films", "films et séries européens")."""
     words = surface_words(question, lang)
     stop = STOPWORDS[lang]
     for i, word in enumerate(words):
         if word not in _COUNT_LEAD[lang] or (word == "many" and (i == 0 or words[i - 1] != "how")):
             continue
         taken: list[str] = []
+        head: list[str] = []  # the words before "and": what is counted
+        joined: list[str] = []
         for nxt in words[i + 1:]:
             if not taken and nxt in _COUNT_SKIP:
                 continue
-            if nxt in stop or nxt.isdigit() or len(taken) == 2:
+            if nxt in _COUNT_AND and taken and not joined:
+                joined.append(nxt)
+                continue
+            if nxt in stop or nxt.isdigit() or len(taken) == (4 if joined else 2):
                 break
             taken.append(nxt)
+            if not joined:
+                head = taken[:]
         if taken and phrase:
             return frozenset().union(*(_count_keys(w, lang) for w in taken))
         if taken:  # English puts the counted noun last ("cultural players"), French and Arabic first
-            return _count_keys(taken[-1] if lang == "en" else taken[0], lang)
+            return _count_keys(head[-1] if lang == "en" else head[0], lang)
     return frozenset()
 
 
@@ -339,6 +360,50 @@ def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[st
         langs = ("en", "fr") if lang == "ar" and _LATIN.match(word) else (lang,)
         mass += max(0.0, COMMON_ZIPF - max(zipf(word, lg) for lg in langs))
     return mass
+
+
+# "I run a small music venue and we'd like to film our gigs. Is there any funding for that?": the
+# sentences before the first question say who asks and why; the question says what is asked. Words
+# only the preamble uses weigh less in the refusal signals, as much as words from earlier turns
+# (``CONTEXT_WEIGHT``): a professional who describes their situation in words the documents do not use
+# is still asking about something they do.
+_SENTENCE = re.compile(r"[^.?:;؟؛\n]+(?:[.?:;؟؛]+|\n|$)")  # not "!": "Plan Action !" is a name
+# A preamble speaks of the asker ("Je suis éditeur :"); a topic put first ("TV5MONDEplus: what is
+# it?", "En vertu de la loi Lang, quel…") is what is asked.
+_FIRST_PERSON = re.compile(
+    r"\b(?:j'|m')|\b(?:je|moi|mon|ma|mes|nous|notre|nos|on|i|i'm|i've|i'd|me|my|we|we're|we've|we'd|our|us)(?=\W|$)"
+    r"|(?:^|\s)(?:أنا|نحن|لدي|لدينا|عندي|عندنا|ابني|ابنتي|سمعت|أعيش|نعيش|أعمل|نعمل|أريد|نريد|أبحث|نبحث)(?:\s|$|[،,.])",
+    re.IGNORECASE)
+_QUESTION_END = re.compile(r"[?؟]\s*$")
+# A clause that opens a question: after a comma, "…18 سنة، هل هناك…" starts asking.
+_ASKS = re.compile(
+    r"^\s*(?:(?:et|and|mais|but)\s+)?(?:est-ce|y a-t-il|combien|quand|quel(?:le)?s?|comment|où|pourquoi|qui|que|"
+    r"is there|are there|how|what|when|where|which|who|why|do|does|did|can|could|is|are)\b"
+    r"|^\s*و?(?:هل|كم|متى|ما|ماذا|من|أين|كيف|لماذا|أي)(?:\s|$)",
+    re.IGNORECASE)
+
+
+def preamble(text: str) -> tuple[str, str]:
+    """(what precedes the question, the question): the sentences before the first one that ends with a
+    question mark, and a clause before a comma when the clause after it opens the question ("ابني عمره
+    18 سنة، هل هناك…"), when they speak of the asker. A message with no question mark, or nothing but
+    the question, has no preamble."""
+    sentences = [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    first = next((i for i, sentence in enumerate(sentences) if _QUESTION_END.search(sentence)), None)
+    if first is None:
+        return "", text
+    before, question = "".join(sentences[:first]), "".join(sentences[first:])
+    head, comma, rest = _comma_split(question)
+    if comma and _ASKS.match(rest) and not _ASKS.match(head):
+        before, question = before + head + comma, rest
+    if not _FIRST_PERSON.search(before.replace("’", "'")):
+        return "", text
+    return before.strip(), question.strip()
+
+
+def _comma_split(question: str) -> tuple[str, str, str]:
+    parts = re.split(r"([,،])", question, maxsplit=1)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (question, "", "")
 
 
 def is_calendar(text: str) -> bool:

@@ -9,8 +9,9 @@ from typing import Generator, Iterator, Literal
 
 from assistant.aids import AidCatalogue
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import RefusalModel, answer_check, asked_kind, is_calendar, is_present, unknown_mass
-from assistant.sentences import SentenceBank, Wanted
+from assistant.refusal import (RefusalModel, answer_check, asked_kind, is_calendar, is_present, lacks_kind,
+                               preamble, unknown_mass)
+from assistant.sentences import CONTEXT_WEIGHT, SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.followup import standalone
 from assistant.glossary import Glossary
@@ -22,7 +23,7 @@ from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text
+from vectorstore.text import clean_text, tokenize
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -38,19 +39,20 @@ DATED = {
     "ar": "تعود هذه الوثائق إلى الفترة من {first} إلى {last}، ولا يمكنها أن تخبر بما هو قائم حاليا.",
 }
 # Said instead of REFUSAL when the passages match the question but none gives the kind of answer it
-# asks for (``refusal.lacks_kind``): the documents deal with the subject, not with that.
+# asks for (``refusal.lacks_kind``), and the other signals would answer it had one done so: the
+# documents deal with the subject, not with that.
 MISSING = {
     "fr": "Les documents en parlent, mais les passages les plus proches ne donnent pas {what}. Voici ces sections :",
     "en": "The documents deal with this, but the closest passages give no {what}. These are the sections:",
     "ar": "تتناول الوثائق هذا الموضوع، لكن أقرب المقاطع لا تذكر {what}. هذه هي الأقسام:",
 }
 MISSING_WHAT = {
-    "fr": {"money": "de montant", "percent": "de pourcentage", "date": "de date", "count": "ce nombre",
-           "award": "de lauréat", "person": "de nom de personne à ce poste"},
-    "en": {"money": "amount", "percent": "percentage", "date": "date", "count": "such number", "award": "winner",
-           "person": "name of anyone in that role"},
-    "ar": {"money": "مبلغا", "percent": "نسبة", "date": "تاريخا", "count": "هذا العدد", "award": "فائزا",
-           "person": "اسم شخص في هذا المنصب"},
+    "fr": {"money": "de montant", "percent": "de pourcentage", "deadline": "de date limite", "date": "de date",
+           "count": "ce nombre", "award": "de lauréat", "person": "de nom de personne à ce poste"},
+    "en": {"money": "amount", "percent": "percentage", "deadline": "deadline", "date": "date", "count": "such number",
+           "award": "winner", "person": "name of anyone in that role"},
+    "ar": {"money": "مبلغا", "percent": "نسبة", "deadline": "موعدا نهائيا", "date": "تاريخا", "count": "هذا العدد",
+           "award": "فائزا", "person": "اسم شخص في هذا المنصب"},
 }
 # The lead-in of an answer to a question about the present ("Où en est actuellement…"): what the
 # documents said then, which may have changed since.
@@ -185,7 +187,7 @@ class Assistant:
         signals = self.refusal_signals(q, hits, message) if hits else {}
         if not hits or not self.refusal.answers(signals):
             missing = None
-            if hits and self.refusal.probability(signals) >= self.refusal.threshold:
+            if hits and lacks_kind(signals) and self.refusal.answers({**signals, "untyped": 0.0}):
                 missing = asked_kind(message, qlang)  # declined for the kind of answer alone: say which
             response = self.refusal_answer(question, qlang, hits, dated=is_present(message), missing=missing)
             if tokens:
@@ -243,25 +245,34 @@ class Assistant:
         """What the refusal model reads (see ``assistant/refusal.py``)."""
         known = self.glossary.tokens(q.terms, q.lang) | set(q.transliterated)
         reads = q.lang in self.settings.embedding_languages
-        return {"coverage": self.coverage(q, hits),
-                "unknown": round(unknown_mass(message, q.lang, self.vocabulary, known), 4),
+        # Words only a preamble or an earlier turn brings weigh less: the message's question is what is asked.
+        before, asked = preamble(message)
+        lighter = q.context
+        unknown = unknown_mass(asked, q.lang, self.vocabulary, known)
+        if before:
+            lighter |= frozenset(tokenize(before, q.lang)) - frozenset(tokenize(asked, q.lang))
+            unknown += CONTEXT_WEIGHT * unknown_mass(before, q.lang, self.vocabulary, known)
+        return {"coverage": self.coverage(q, hits, lighter),
+                "unknown": round(unknown, 4),
                 "calendar": float(is_calendar(message)),
-                "untyped": self.untyped(q, hits, message),
+                "untyped": self.untyped(q, hits, message, lighter),
                 "similarity": self.similarity(q, hits) if reads else 0.0,
                 "model_reads": float(reads)}
 
-    def coverage(self, q: Query, hits) -> float:
+    def coverage(self, q: Query, hits, lighter: frozenset[str] = frozenset()) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
         inflected variant sharing the stem's first four letters counts for less). The words naming a
-        document ("what does the roadmap say about…") say where to look, not what is asked: left out."""
+        document ("what does the roadmap say about…") say where to look, not what is asked: left out.
+        The ``lighter`` words (only a preamble or an earlier turn brings them) weigh ``CONTEXT_WEIGHT`` as much."""
         own = set(q.content_tokens) - q.naming or set(q.content_tokens)
-        total = sum(self.bank.weight(q.lang, t) for t in own)
+        weights = {t: self.bank.weight(q.lang, t) * (CONTEXT_WEIGHT if t in lighter else 1.0) for t in own}
+        total = sum(weights.values())
         coverage = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             found = self.bank.entry_tokens(p, q.lang) if p.has_text_in(q.lang) else frozenset()
             if total:
-                coverage = max(coverage, sum(self.bank.weight(q.lang, t) * _match(t, found) for t in own) / total)
+                coverage = max(coverage, sum(w * _match(t, found) for t, w in weights.items()) / total)
         return round(coverage, 4)
 
     def similarity(self, q: Query, hits) -> float:
@@ -276,22 +287,26 @@ class Assistant:
                                         if s.vector is not None)])
         return round(best, 4)
 
-    def untyped(self, q: Query, hits, message: str) -> float:
-        """For a question asking for a kind of answer (``refusal.answer_check``): 1 minus the best share
-        of the question covered by a sentence of the three best passages that holds one (0 otherwise)."""
+    def untyped(self, q: Query, hits, message: str, lighter: frozenset[str] = frozenset()) -> float:
+        """For a question asking for a kind of answer (``refusal.answer_check``): 1 minus the share of
+        the question covered by the best sentence of the three best passages that holds one, relative to
+        the best sentence of those passages (0 for a question that asks for no kind): a sentence covers
+        few of a long question's words, and the sentence that answers needs cover no fewer than any other."""
         holds = answer_check(message, q.lang)
         if holds is None:
             return 0.0
-        wanted = Wanted(self.bank, q.lang, set(q.content_tokens))
-        best = 0.0
+        wanted = Wanted(self.bank, q.lang, set(q.content_tokens), context=lighter)
+        best = typed = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             if not p.has_text_in(q.lang):
                 continue
             for s in self.bank.sentences(p, q.lang):
+                overlap = wanted.overlap(s.tokens)
+                best = max(best, overlap)
                 if holds(s.text):
-                    best = max(best, wanted.overlap(s.tokens))
-        return round(1.0 - best, 4)
+                    typed = max(typed, overlap)
+        return round(1.0 - typed / best, 4) if best else 1.0
 
     def refusal_answer(self, question: str, lang: str, hits, dated: bool = False,
                        answerer: Literal["none", "llm"] = "none", missing: str | None = None) -> ChatResponse:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from assistant.refusal import (FEATURES, RefusalModel, answer_check, answer_kind, asked_role, counted, holds_count,
-                               holds_person, is_calendar, is_present, lacks_kind, unknown_mass)
+                               holds_kind, holds_person, is_calendar, is_present, lacks_kind, preamble, unknown_mass)
 from assistant.service import ABSTENTION_FILE, REFUSAL
+from vectorstore.text import tokenize
 from evals.calibrate import Point, calibrate, choose_threshold
 
 
@@ -38,6 +39,39 @@ def test_glossary_terms_and_arabic_short_vowels_are_not_unknown(assistant):
     assert voweled == pytest.approx(plain)
 
 
+@pytest.mark.parametrize("question, before", [
+    ("I run a small theatre. Is there any funding for streaming our shows?", "I run a small theatre."),
+    ("Je suis éditeur : quelle loi encadre le prix des livres numériques ?", "Je suis éditeur :"),
+    ("Artiste numérique, j'aimerais partir en résidence. Y a-t-il un dispositif ?",
+     "Artiste numérique, j'aimerais partir en résidence."),
+    # A clause before a comma, when the clause after it opens the question.
+    ("أنا رسام، هل هناك برنامج يدعم مشاريع الواقع الافتراضي؟", "أنا رسام،"),
+    # A topic put first is what is asked, not a preamble; so is a question with nothing before it.
+    ("TV5MONDEplus: what is it and where can you watch it?", ""),
+    ("En vertu de la loi Lang, quel est le prix d'un livre ?", ""),
+    ("Le Plan Action ! du CNC, ça porte sur quoi ?", ""),
+    ("Does the CNC back video games, and since when?", ""),
+    ("I run a small theatre and need funding", ""),  # no question mark: nothing to set apart
+])
+def test_a_preamble_about_the_asker_is_set_apart_from_the_question(question, before):
+    found, asked = preamble(question)
+    assert found == before
+    assert asked == (question[len(before):].strip() if before else question)
+
+
+def test_a_preamble_weighs_less_than_the_question_it_leads_to(assistant):
+    # A professional describes their situation in words the documents do not use, then asks about
+    # something they do describe (calls for projects mixing stage and digital).
+    question = ("Je dirige une petite compagnie de marionnettes en Bretagne depuis quinze ans. "
+                "Existe-t-il un appel à projets pour des spectacles mêlant numérique et scène ?")
+    before, asked = preamble(question)
+    q = assistant._query(question, "fr")
+    hits = assistant.searcher.search(q, 8)
+    lighter = frozenset(tokenize(before, "fr")) - frozenset(tokenize(asked, "fr"))
+    assert assistant.coverage(q, hits, lighter) > assistant.coverage(q, hits)
+    assert not assistant.answer(question).abstained
+
+
 @pytest.mark.parametrize("question, calendar, present", [
     # A date counted from today: no dated document can resolve it (the refusal signal).
     ("Quel temps fera-t-il demain ?", True, True),
@@ -47,6 +81,8 @@ def test_glossary_terms_and_arabic_short_vowels_are_not_unknown(assistant):
     ("Où en est actuellement le règlement sur les marchés numériques ?", False, True),
     ("Who is the current president of ARCOM?", False, True),
     ("من هو المدير العام الحالي لمنظمة اليونسكو؟", False, True),
+    ("C'est quand le festival cet été ?", True, True),
+    ("What's on in Paris this weekend?", True, True),
     ("Qu'a fait le CNC en 2019 ?", False, False),
     ("Which currents of thought does it cite?", False, False),
 ])
@@ -67,6 +103,10 @@ def test_questions_anchored_to_the_present(question, calendar, present):
     ("متى أطلق Pass Culture؟", "date"),
     ("Combien de pays ont ratifié la Convention ?", "count"),
     ("كم عدد السفارات المعنية؟", "count"),
+    # A deadline is a day, not a year: its own kind.
+    ("When is the application deadline for the call?", "deadline"),
+    ("Jusqu'à quelle date peut-on candidater ?", "deadline"),
+    ("ما هو آخر موعد للتقديم؟", "deadline"),
     ("Which start-ups won the i-Nov competition?", "award"),
     ("Quels projets ont été lauréats de l'appel ?", "award"),
     ("My laptop won't connect to the Wi-Fi.", None),
@@ -77,6 +117,14 @@ def test_questions_anchored_to_the_present(question, calendar, present):
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kind):
     assert answer_kind(question) == kind
+
+
+def test_a_deadline_is_held_by_a_day_not_by_a_year():
+    assert holds_kind("deadline", "Les candidatures sont ouvertes jusqu'au 15 mars 2022.")
+    assert holds_kind("deadline", "Applications close on March 15.")
+    assert holds_kind("deadline", "يمكن التقديم حتى 15 مارس 2022.")
+    assert not holds_kind("deadline", "L'appel à projets a été lancé en 2021.")
+    assert holds_kind("date", "L'appel à projets a été lancé en 2021.")
 
 
 def test_untyped_says_whether_the_best_passages_hold_the_kind_of_answer_asked(assistant):
@@ -129,15 +177,21 @@ def test_a_count_must_count_what_is_asked():
     # ... and the words of the counted phrase itself are not something else: "430 cultural actors".
     asks = answer_check("How many cultural players feed the portal?", "en")
     assert asks is not None and asks("The portal gathers the resources of some 430 cultural actors")
+    # The phrase runs on through "et" / "and": "séries européennes" is what is counted too, so a
+    # share of "œuvres européennes" may answer it.
+    assert counted("Combien de films et séries européens doit proposer une plateforme ?", "fr", phrase=True) >= {
+        "film", "ser", "europeen"}
+    asks = answer_check("Combien de films et séries européens doit proposer une plateforme ?", "fr")
+    assert asks is not None and asks("un quota d'au moins 30 % d'œuvres européennes dans les catalogues")
 
 
 def test_a_question_whose_kind_of_answer_the_passages_never_give_is_declined(assistant):
-    # Safer's passage names its alert app and the festivals it serves, and counts neither: the model
-    # alone would answer (coverage, similarity), the missing count declines.
+    # Safer's passage names its alert app and the festivals it serves, and counts neither: the other
+    # signals would answer (coverage, similarity), the missing count declines.
     question = "Combien de festivals utilisent l'application de Safer ?"
     _, safer = assistant.refusal_features(question)
     assert safer["coverage"] > 0.6 and safer["untyped"] == 1.0 and lacks_kind(safer)
-    assert assistant.refusal.probability(safer) >= assistant.refusal.threshold
+    assert assistant.refusal.answers({**safer, "untyped": 0.0})
     declined = assistant.answer(question)
     # The refusal says what is missing, and still points to the passages about the subject.
     assert declined.abstained and declined.answer.startswith("Les documents en parlent, mais")
