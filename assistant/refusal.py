@@ -172,7 +172,7 @@ def counted(question: str, lang: str, *, phrase: bool = False) -> frozenset[str]
         head: list[str] = []  # the words before "and": what is counted
         joined: list[str] = []
         for nxt in words[i + 1:]:
-            if not taken and nxt in _COUNT_SKIP:
+            if nxt in _COUNT_SKIP and (not taken or joined and taken == head):  # "films et de séries"
                 continue
             if nxt in _COUNT_AND and taken and not joined:
                 joined.append(nxt)
@@ -370,10 +370,13 @@ def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[st
 _SENTENCE = re.compile(r"[^.?:;؟؛\n]+(?:[.?:;؟؛]+|\n|$)")  # not "!": "Plan Action !" is a name
 # A preamble speaks of the asker ("Je suis éditeur :"); a topic put first ("TV5MONDEplus: what is
 # it?", "En vertu de la loi Lang, quel…") is what is asked.
-_FIRST_PERSON = re.compile(
-    r"\b(?:j'|m')|\b(?:je|moi|mon|ma|mes|nous|notre|nos|on|i|i'm|i've|i'd|me|my|we|we're|we've|we'd|our|us)(?=\W|$)"
-    r"|(?:^|\s)(?:أنا|نحن|لدي|لدينا|عندي|عندنا|ابني|ابنتي|سمعت|أعيش|نعيش|أعمل|نعمل|أريد|نريد|أبحث|نبحث)(?:\s|$|[،,.])",
-    re.IGNORECASE)
+# Per language: English "on" and "us" (the US) are no first person.
+_FIRST_PERSON = {
+    "fr": re.compile(r"\b(?:j'|m')|\b(?:je|moi|mon|ma|mes|nous|notre|nos|on)\b", re.IGNORECASE),
+    "en": re.compile(r"\b(?:i|i'm|i've|i'd|me|my|we|we're|we've|we'd|our)(?=\W|$)", re.IGNORECASE),
+    "ar": re.compile(r"(?:^|\s)(?:أنا|نحن|لدي|لدينا|عندي|عندنا|ابني|ابنتي|سمعت|أعيش|نعيش|أعمل|نعمل|أريد|نريد|أبحث|نبحث)"
+                     r"(?:\s|$|[،,.])"),
+}
 _QUESTION_END = re.compile(r"[?؟]\s*$")
 # A clause that opens a question: after a comma, "…18 سنة، هل هناك…" starts asking.
 _ASKS = re.compile(
@@ -383,7 +386,7 @@ _ASKS = re.compile(
     re.IGNORECASE)
 
 
-def preamble(text: str) -> tuple[str, str]:
+def preamble(text: str, lang: str) -> tuple[str, str]:
     """(what precedes the question, the question): the sentences before the first one that ends with a
     question mark, and a clause before a comma when the clause after it opens the question ("ابني عمره
     18 سنة، هل هناك…"), when they speak of the asker. A message with no question mark, or nothing but
@@ -396,7 +399,7 @@ def preamble(text: str) -> tuple[str, str]:
     head, comma, rest = _comma_split(question)
     if comma and _ASKS.match(rest) and not _ASKS.match(head):
         before, question = before + head + comma, rest
-    if not _FIRST_PERSON.search(before.replace("’", "'")):
+    if not _FIRST_PERSON[lang].search(before.replace("’", "'")):
         return "", text
     return before.strip(), question.strip()
 

@@ -246,7 +246,7 @@ class Assistant:
         known = self.glossary.tokens(q.terms, q.lang) | set(q.transliterated)
         reads = q.lang in self.settings.embedding_languages
         # Words only a preamble or an earlier turn brings weigh less: the message's question is what is asked.
-        before, asked = preamble(message)
+        before, asked = preamble(message, q.lang)
         lighter = q.context
         unknown = unknown_mass(asked, q.lang, self.vocabulary, known)
         if before:
