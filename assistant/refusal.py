@@ -368,8 +368,8 @@ def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[st
 # (``CONTEXT_WEIGHT``): a professional who describes their situation in words the documents do not use
 # is still asking about something they do.
 _SENTENCE = re.compile(r"[^.?:;؟؛\n]+(?:[.?:;؟؛]+|\n|$)")  # not "!": "Plan Action !" is a name
-# A preamble speaks of the asker ("Je suis éditeur :"); a topic put first ("TV5MONDEplus: what is
-# it?", "En vertu de la loi Lang, quel…") is what is asked.
+# A preamble speaks of the asker ("Je suis éditeur :"); a topic put first ("Culturethèque: who can
+# use it?", "Dans le cadre de France Relance, quels…") is what is asked.
 # Per language: English "on" and "us" (the US) are no first person.
 _FIRST_PERSON = {
     "fr": re.compile(r"\b(?:j'|m')|\b(?:je|moi|mon|ma|mes|nous|notre|nos|on)\b", re.IGNORECASE),
