@@ -170,12 +170,12 @@ def counted(question: str, lang: str, *, phrase: bool = False) -> frozenset[str]
             continue
         taken: list[str] = []
         head: list[str] = []  # the words before "and": what is counted
-        joined: list[str] = []
+        joined = False
         for nxt in words[i + 1:]:
             if nxt in _COUNT_SKIP and (not taken or joined and taken == head):  # "films et de séries"
                 continue
             if nxt in _COUNT_AND and taken and not joined:
-                joined.append(nxt)
+                joined = True
                 continue
             if nxt in stop or nxt.isdigit() or len(taken) == (4 if joined else 2):
                 break

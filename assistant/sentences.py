@@ -111,7 +111,7 @@ CONTEXT_WEIGHT = 0.5
 
 class Wanted:
     """A question's tokens with their idf in one language, weighed once to score many sentences (the
-    tokens only earlier turns bring, ``context``, weigh ``CONTEXT_WEIGHT`` as much)."""
+    tokens only earlier turns or a preamble bring, ``context``, weigh ``CONTEXT_WEIGHT`` as much)."""
 
     __slots__ = ("weights", "total")
 

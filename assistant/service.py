@@ -264,15 +264,13 @@ class Assistant:
         inflected variant sharing the stem's first four letters counts for less). The words naming a
         document ("what does the roadmap say about…") say where to look, not what is asked: left out.
         The ``lighter`` words (only a preamble or an earlier turn brings them) weigh ``CONTEXT_WEIGHT`` as much."""
-        own = set(q.content_tokens) - q.naming or set(q.content_tokens)
-        weights = {t: self.bank.weight(q.lang, t) * (CONTEXT_WEIGHT if t in lighter else 1.0) for t in own}
-        total = sum(weights.values())
+        wanted = Wanted(self.bank, q.lang, set(q.content_tokens) - q.naming or set(q.content_tokens), context=lighter)
         coverage = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             found = self.bank.entry_tokens(p, q.lang) if p.has_text_in(q.lang) else frozenset()
-            if total:
-                coverage = max(coverage, sum(w * _match(t, found) for t, w in weights.items()) / total)
+            if wanted.total:
+                coverage = max(coverage, sum(w * _match(t, found) for t, w in wanted.weights.items()) / wanted.total)
         return round(coverage, 4)
 
     def similarity(self, q: Query, hits) -> float:
