@@ -272,28 +272,55 @@ def _given_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def asked_role(question: str, lang: str) -> str | None:
-    """The role a "who is the <role> of…?" question asks the holder of, or None. "Who" opens a clause
-    ("…, et qui préside…") and the role follows within four words; a relative "qui" ("l'association qui
-    préside…") asks nothing."""
+# Words that qualify the role rather than say whose it is: "le directeur général de X", "المدير العام الحالي لـ X".
+_ROLE_QUALIFIERS = {"fr": "général générale généraux adjoint adjointe délégué déléguée exécutif exécutive actuel "
+                          "actuelle nouveau nouvelle",
+                    "en": "general deputy executive acting current new",
+                    "ar": "عام عامة تنفيذي حالي حالية جديد جديدة"}
+
+
+@functools.cache
+def _qualifiers(lang: str) -> frozenset[str]:
+    return frozenset(strip_arabic_prefix(w) for w in surface_words(_ROLE_QUALIFIERS[lang], lang))
+
+
+def role_question(question: str, lang: str) -> tuple[str, frozenset[str]] | None:
+    """(the role a "who is the <role> of X?" question asks the holder of, X as ``_count_keys``), or
+    None. "Who" opens a clause ("…, et qui préside…") and the role follows within four words; X is what
+    the rest of that clause names ("SACEM" in "le directeur général de la SACEM", nothing in "who is its
+    correspondent?"). A relative "qui" ("l'association qui préside…") asks nothing."""
     if not _WHO.search(question):  # most questions: no need to tokenise them again
         return None
     roles = _roles(lang)
+    stop = STOPWORDS[lang]
     for clause in _CLAUSE.split(question.replace("’", "'")):
         words = surface_words(clause, lang)
         if words and words[0] in ("et", "and", "mais", "but"):
             words = words[1:]
         if words and words[0] in _INTERROGATIVE[lang]:
-            for word in words[1:5]:
+            for i, word in enumerate(words[1:5], start=1):
                 if (role := roles.get(_role_key(word, lang))) is not None:
-                    return role
+                    of = [w for w in words[i + 1:] if w not in stop and not w.isdigit()
+                          and strip_arabic_prefix(w) not in _qualifiers(lang)]
+                    # Keys of one or two letters (what is left of a short Arabic word) would match anything.
+                    return role, frozenset(k for w in of for k in _count_keys(w, lang) if len(k) >= 3)
     return None
 
 
-def holds_person(text: str, lang: str, role: str) -> bool:
-    """``text`` names a person within ``ROLE_WINDOW`` words of a word of ``role``."""
+def asked_role(question: str, lang: str) -> str | None:
+    """The role a "who is the <role> of…?" question asks the holder of, or None (``role_question``)."""
+    asked = role_question(question, lang)
+    return asked[0] if asked else None
+
+
+def holds_person(text: str, lang: str, role: str, of: frozenset[str] = frozenset()) -> bool:
+    """``text`` names a person within ``ROLE_WINDOW`` words of a word of ``role``, and names what the
+    role is of (any of ``of``, when the question says): "Jean-Noël Tronc (directeur général de la SACEM)"
+    answers who heads the SACEM, not who heads UNESCO."""
     names = [m for m in _NAME.finditer(text) if m.group(1) in _given_names()]
     if not names:
+        return False
+    if of and not any(of & _count_keys(w, lang) for w in surface_words(text, lang)):
         return False
     roles = _roles(lang) | _roles("en") | _roles("fr") if lang == "ar" else _roles(lang)
     for m in names:
@@ -331,8 +358,9 @@ def answer_check(question: str, lang: str) -> Callable[[str], bool] | None:
         return lambda text: holds_count(text, lang, thing, others)
     if kind is not None:
         return lambda text: holds_kind(kind, text)
-    if (role := asked_role(question, lang)) is not None:
-        return lambda text: holds_person(text, lang, role)
+    if (asked := role_question(question, lang)) is not None:
+        role, of = asked
+        return lambda text: holds_person(text, lang, role, of)
     return None
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.refusal import (FEATURES, RefusalModel, answer_check, answer_kind, asked_role, counted, holds_count,
-                               holds_kind, holds_person, is_calendar, is_present, lacks_kind, preamble, unknown_mass)
+                               holds_kind, holds_person, is_calendar, is_present, lacks_kind, preamble, role_question,
+                               unknown_mass)
 from assistant.service import ABSTENTION_FILE, REFUSAL
 from evals.calibrate import Point, calibrate, choose_threshold
 from vectorstore.text import tokenize
@@ -240,6 +241,24 @@ def test_a_person_answers_a_role_question_only_in_that_role():
     # Arabic translations keep the name in Latin script beside its transliteration.
     arabic = "التي يتولى جان-نويل ترونك (Jean-Noël Tronc) (المدير العام لـ SACEM) دور المنسق الجامع لها"
     assert holds_person(arabic, "ar", "head")
+    # The person must hold the role of what is asked: the head of the SACEM does not head UNESCO.
+    english = "The CCI priority family, whose unifier is Jean-Noël Tronc (Director General of SACEM)"
+    for text, lang, sacem, unesco in [
+            (english, "en", "Who is the current director-general of SACEM?", "Who is the director-general of UNESCO?"),
+            (arabic, "ar", "من هو المدير العام الحالي لجمعية SACEM؟", "من هو المدير العام لمنظمة اليونسكو؟")]:
+        asks, other = answer_check(sacem, lang), answer_check(unesco, lang)
+        assert asks is not None and asks(text)
+        assert other is not None and not other(text)
+
+
+@pytest.mark.parametrize("question, lang, of", [
+    ("Qui est le directeur général adjoint de la SACEM ?", "fr", {"sacem"}),  # qualifiers say nothing of whose
+    ("Who is the current director-general of UNESCO?", "en", {"unesco"}),
+    ("Does the Tokyo office take part, and who is its correspondent?", "en", set()),  # "its": nothing to look for
+])
+def test_whose_role_a_question_asks_about(question, lang, of):
+    asked = role_question(question, lang)
+    assert asked is not None and asked[1] == of
 
 
 def test_a_role_the_documents_name_no_one_in_is_declined(assistant):
