@@ -395,7 +395,8 @@ def unknown_mass(text: str, lang: str, vocabulary: frozenset[str], known: set[st
 # only the preamble uses weigh less in the refusal signals, as much as words from earlier turns
 # (``CONTEXT_WEIGHT``): a professional who describes their situation in words the documents do not use
 # is still asking about something they do.
-_SENTENCE = re.compile(r"[^.?:;؟؛\n]+(?:[.?:;؟؛]+|\n|$)")  # not "!": "Plan Action !" is a name
+# Not "!" ("Plan Action !" is a name), nor a point or colon between digits ("1.5 million", "18:30").
+_SENTENCE = re.compile(r"(?:[^.?:;؟؛\n]|(?<=\d)[.:](?=\d))+(?:[.?:;؟؛]+|\n|$)")
 # A preamble speaks of the asker ("Je suis éditeur :"); a topic put first ("Culturethèque: who can
 # use it?", "Dans le cadre de France Relance, quels…") is what is asked.
 # Per language: English "on" and "us" (the US) are no first person.

@@ -47,6 +47,9 @@ def test_glossary_terms_and_arabic_short_vowels_are_not_unknown(assistant):
      "Artiste numérique, j'aimerais partir en résidence."),
     # A clause before a comma, when the clause after it opens the question.
     ("أنا رسام، هل هناك برنامج يدعم مشاريع الواقع الافتراضي؟", "ar", "أنا رسام،"),
+    # A decimal point or a time ends no sentence.
+    ("Can we get export support with 1.5 million views?", "en", ""),
+    ("We play at 20:30 on weekdays. Can we get export support?", "en", "We play at 20:30 on weekdays."),
     # A topic put first is what is asked, not a preamble; so is a question with nothing before it.
     ("Culturethèque: who can use it?", "en", ""),
     ("Dans le cadre de France Relance, quels appels à projets existent ?", "fr", ""),
