@@ -17,8 +17,8 @@
   "How much does the EU put into X?" is answered by a sentence about X with an amount in it; a
   passage about X without one does not answer it, however well it matches. For "how many X?", the
   number must count X (``holds_count``); for "who is the president of X?", a sentence must name a
-  person in that role, and X (``holds_person``). When no sentence gives the kind asked about anything asked
-  (``untyped`` is 1), the question is declined whatever the model says (``lacks_kind``).
+  person in that role, and X (``holds_person``). When no sentence gives the kind asked about anything
+  asked (``untyped`` is 1), the question is declined whatever the model says (``lacks_kind``).
 - ``similarity``: the embedding model's cosine between the question and the closest sentence of the
   three best passages, for a question in a language the model reads (``EMBEDDING_LANGUAGES``), else 0;
   ``model_reads`` is 1 for those languages. The lexical signals count shared words; this one sees that
