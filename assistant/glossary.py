@@ -32,6 +32,8 @@ class Glossary:
                         order += 1
         # Every token of a term's names (all languages, acronyms), tokenised for each question language.
         self._tokens = {id(t): {lang: self._tokenize_names(t, lang) for lang in LANGS} for t in terms}
+        # Each full name and each acronym as its own set of tokens, per language (``named_in``).
+        self._spelled = {id(t): {lang: _spellings(t, lang) for lang in LANGS} for t in terms}
         # One alternation for every acronym, longest first, matched as whole words.
         self._acronym_term = acronyms
         alternation = "|".join(re.escape(a) for a in sorted(acronyms, key=len, reverse=True))
@@ -68,6 +70,21 @@ class Glossary:
             out.update(known if known is not None else self._tokenize_names(t, lang))
         return out
 
+    def named_in(self, terms: list[dict], lang: str, tokens: frozenset[str]) -> set[str]:
+        """The tokens a text (``tokens``, for ``lang``) stands for by naming ``terms`` the other way: a
+        text that spells out "Syndicat national du jeu vidéo" names the "SNJV" a question asks about,
+        and one that writes "CNM" names the "Centre national de la musique". Only a term's own names
+        and acronyms: its synonyms and translations match the question's words or they do not."""
+        out: set[str] = set()
+        for t in terms:
+            spelled = self._spelled.get(id(t), {}).get(lang)
+            full, acronyms = spelled if spelled is not None else _spellings(t, lang)
+            if any(name <= tokens for name in full):
+                out.update(*acronyms)
+            if any(acronym <= tokens for acronym in acronyms):
+                out.update(*full)
+        return out
+
     @staticmethod
     def _tokenize_names(term: dict, lang: str) -> frozenset[str]:
         return frozenset(token for name in (*term.get("fr", []), *term.get("en", []), *term.get("ar", []),
@@ -84,3 +101,10 @@ class Glossary:
                 names = t.get(lang) or t.get("fr")
                 return names[0] if names else None
         return None
+
+
+def _spellings(term: dict, lang: str) -> tuple[list[frozenset[str]], list[frozenset[str]]]:
+    """(the tokens of each of a term's full names, in every language; those of each of its acronyms)."""
+    full = (frozenset(tokenize(name, lang)) for name in (*term.get("fr", []), *term.get("en", []), *term.get("ar", [])))
+    acronyms = (frozenset(tokenize(a, lang)) for a in term.get("acronyms", []))
+    return [n for n in full if n], [a for a in acronyms if a]

@@ -59,9 +59,10 @@ class Query:
     vector: np.ndarray
     content_tokens: list[str]  # the question's own tokens (with its context's, for a follow-up), no expansion
     terms: list[dict] = field(default_factory=list)  # glossary terms the question names
+    context_terms: list[dict] = field(default_factory=list)  # those only its earlier turns name
     transliterated: list[str] = field(default_factory=list)  # tokens of Arabic spellings read as Latin names
     documents: frozenset[str] = frozenset()  # the documents the question names (with their translations)
-    naming: frozenset[str] = frozenset()  # the tokens that name them ("roadmap"): where to look, not what is asked
+    naming: frozenset[str] = frozenset()  # the tokens naming a document, here or earlier ("roadmap"): not what is asked
     context: frozenset[str] = frozenset()  # tokens only the earlier turns bring
 
 
@@ -107,10 +108,12 @@ class HybridSearcher:
         dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)
+        if extra:  # a follow-up stays in the document its question named; the naming words are not asked
+            earlier, earlier_naming = self.named_documents(extra, lang)
+            documents, naming = documents or earlier, naming | earlier_naming
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
-                     content_tokens=tokens, terms=terms, transliterated=transliterated,
-                     documents=documents or self.named_documents(extra, lang)[0], naming=naming,
-                     context=frozenset(context) - frozenset(own))
+                     content_tokens=tokens, terms=terms, context_terms=context_terms, transliterated=transliterated,
+                     documents=documents, naming=naming, context=frozenset(context) - frozenset(own))
 
     def named_documents(self, text: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
         """(the documents ``text`` names, with their published translations; the tokens of the names it uses)."""

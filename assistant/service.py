@@ -261,14 +261,19 @@ class Assistant:
 
     def coverage(self, q: Query, hits, lighter: frozenset[str] = frozenset()) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
-        inflected variant sharing the stem's first four letters counts for less). The words naming a
-        document ("what does the roadmap say about…") say where to look, not what is asked: left out.
+        inflected variant sharing the stem's first four letters counts for less; a term asked by its
+        acronym is found spelled out, and the other way, ``Glossary.named_in``). The words naming a
+        document ("what does the roadmap say about…", here or in an earlier turn) say where to look, not
+        what is asked: left out.
         The ``lighter`` words (only a preamble or an earlier turn brings them) weigh ``CONTEXT_WEIGHT`` as much."""
         wanted = Wanted(self.bank, q.lang, set(q.content_tokens) - q.naming or set(q.content_tokens), context=lighter)
+        terms = q.terms + q.context_terms
         coverage = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             found = self.bank.entry_tokens(p, q.lang) if p.has_text_in(q.lang) else frozenset()
+            if terms:  # "SNJV" asked, "Syndicat national du jeu vidéo" written: found
+                found |= self.glossary.named_in(terms, q.lang, found)
             if wanted.total:
                 coverage = max(coverage, sum(w * _match(t, found) for t, w in wanted.weights.items()) / wanted.total)
         return round(coverage, 4)

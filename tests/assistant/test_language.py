@@ -6,6 +6,7 @@ from assistant.language import detect_language
 from assistant.schemas import Turn
 from ingest.glossary import load_glossary
 from tests.conftest import CORPUS
+from vectorstore.text import tokenize
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -53,3 +54,14 @@ def test_glossary_term_tokens_cover_every_language_and_acronym():
     tokens = g.tokens(terms, "fr")
     assert "cnc" in tokens and {"cinem", "imag"} & tokens  # the acronym and the French name's stems
     assert g.tokens([], "fr") == set()
+
+
+def test_a_term_named_by_acronym_is_found_spelled_out_and_the_other_way():
+    g = Glossary(load_glossary(CORPUS / "glossary.yaml"))
+    spelled = frozenset(tokenize("L'inscription au Syndicat national du jeu vidéo requiert la charte", "fr"))
+    assert "snjv" in g.named_in(g.match("Faut-il signer quelque chose pour rejoindre le SNJV ?", "fr"), "fr", spelled)
+    short = frozenset(tokenize("Le CNM soutient la musique enregistrée", "fr"))
+    named = g.named_in(g.match("Que fait le Centre national de la musique ?", "fr"), "fr", short)
+    assert {"centr", "national", "musiqu"} <= named
+    # A text that names the term neither way stands for nothing; nor do its synonyms in other words.
+    assert g.named_in(g.match("Le SNJV ?", "fr"), "fr", frozenset(tokenize("Le jeu vidéo en France", "fr"))) == set()

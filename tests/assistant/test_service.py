@@ -255,6 +255,16 @@ def test_naming_a_document_does_not_make_a_question_covered(assistant):
         assert assistant.refusal_features(question)[1]["coverage"] == 0.0
         assert assistant.answer(question).abstained
     assert not assistant.answer("Que dit la feuille de route sur le jeu vidéo ?").abstained
+    # The document an earlier turn named is where the follow-up looks, and its name is not asked either.
+    q = assistant.searcher.prepare("Et sur les retraites ?", "fr", extra="Que dit la feuille de route sur le jeu vidéo ?")
+    assert q.documents == {"roadmap"} and q.naming and q.naming <= q.context
+
+
+def test_a_term_asked_by_its_acronym_is_covered_where_the_documents_spell_it_out(assistant):
+    # The roadmap writes "Syndicat national du jeu vidéo" and never "SNJV".
+    spelled = "Une entreprise de jeu vidéo qui veut adhérer au Syndicat national du jeu vidéo doit-elle signer une charte ?"
+    acronym = "Une entreprise de jeu vidéo qui veut adhérer au SNJV doit-elle signer une charte ?"
+    assert assistant.refusal_features(acronym)[1]["coverage"] > 0.9 * assistant.refusal_features(spelled)[1]["coverage"]
 
 
 def test_document_names_come_from_the_manifest_and_are_shared_with_translations(assistant):
