@@ -87,9 +87,8 @@ class Glossary:
 
     @staticmethod
     def _tokenize_names(term: dict, lang: str) -> frozenset[str]:
-        return frozenset(token for name in (*term.get("fr", []), *term.get("en", []), *term.get("ar", []),
-                                            *term.get("acronyms", []))
-                         for token in tokenize(name, lang))
+        full, acronyms = _spellings(term, lang)
+        return frozenset().union(*full, *acronyms)
 
     def english_gloss(self, query: str, lang: str, terms: list[dict] | None = None) -> list[str]:
         """English names of the terms in the query: helps an English-only embedding model."""
