@@ -163,13 +163,18 @@ def counted(question: str, lang: str, *, phrase: bool = False) -> frozenset[str]
     résidence, "how many French films" → film, "كم عدد السفارات" → سفر), or nothing; with ``phrase``,
     every word of the noun phrase, with what "and" / "et" joins to it ("résidences artistiques", "French
     films", "films et séries européens")."""
-    words = surface_words(question, lang)
+    head, taken = _count_phrase(surface_words(question, lang), lang)
+    return _keys(taken, lang) if phrase else _head_keys(head, lang)
+
+
+def _count_phrase(words: list[str], lang: str) -> tuple[list[str], list[str]]:
+    """(the words before "and", what is counted; the whole counted phrase) of a question's ``surface_words``."""
     stop = STOPWORDS[lang]
     for i, word in enumerate(words):
         if word not in _COUNT_LEAD[lang] or (word == "many" and (i == 0 or words[i - 1] != "how")):
             continue
         taken: list[str] = []
-        head: list[str] = []  # the words before "and": what is counted
+        head: list[str] = []
         joined = False
         for nxt in words[i + 1:]:
             if nxt in _COUNT_SKIP and (not taken or joined and taken == head):  # "films et de séries"
@@ -182,11 +187,18 @@ def counted(question: str, lang: str, *, phrase: bool = False) -> frozenset[str]
             taken.append(nxt)
             if not joined:
                 head = taken[:]
-        if taken and phrase:
-            return frozenset().union(*(_count_keys(w, lang) for w in taken))
-        if taken:  # English puts the counted noun last ("cultural players"), French and Arabic first
-            return _count_keys(head[-1] if lang == "en" else head[0], lang)
-    return frozenset()
+        if taken:
+            return head, taken
+    return [], []
+
+
+def _head_keys(head: list[str], lang: str) -> frozenset[str]:
+    """English puts the counted noun last ("cultural players"), French and Arabic first."""
+    return _count_keys(head[-1] if lang == "en" else head[0], lang) if head else frozenset()
+
+
+def _keys(words: list[str], lang: str) -> frozenset[str]:
+    return frozenset().union(*(_count_keys(w, lang) for w in words))
 
 
 def _is_count(word: str) -> bool:
@@ -197,9 +209,12 @@ def _is_count(word: str) -> bool:
 
 def asked_about(question: str, lang: str) -> frozenset[str]:
     """Every content word of ``question`` as ``_count_keys``: what else a number may be counting."""
+    return _content_keys(surface_words(question, lang), lang)
+
+
+def _content_keys(words: list[str], lang: str) -> frozenset[str]:
     stop = STOPWORDS[lang]
-    return frozenset().union(*(_count_keys(w, lang) for w in surface_words(question, lang)
-                               if w not in stop and not w.isdigit()))
+    return _keys([w for w in words if w not in stop and not w.isdigit()], lang)
 
 
 def holds_count(text: str, lang: str, thing: frozenset[str], others: frozenset[str] = frozenset()) -> bool:
@@ -354,7 +369,9 @@ def answer_check(question: str, lang: str) -> Callable[[str], bool] | None:
     something, a winner, a person in a role), whether a sentence gives one; None for any other question."""
     kind = answer_kind(question)
     if kind == "count":
-        thing, others = counted(question, lang), asked_about(question, lang) - counted(question, lang, phrase=True)
+        words = surface_words(question, lang)  # tokenised once for what is counted and what else is asked
+        head, taken = _count_phrase(words, lang)
+        thing, others = _head_keys(head, lang), _content_keys(words, lang) - _keys(taken, lang)
         return lambda text: holds_count(text, lang, thing, others)
     if kind is not None:
         return lambda text: holds_kind(kind, text)
