@@ -13,7 +13,7 @@ from assistant.refusal import (RefusalModel, answer_check, asked_kind, is_calend
                                preamble, unknown_mass)
 from assistant.sentences import CONTEXT_WEIGHT, SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
-from assistant.followup import standalone
+from assistant.followup import Standalone, standalone
 from assistant.glossary import Glossary
 from assistant.language import detect_language, warm_up
 from assistant.retrieval import HybridSearcher, Mode, Query
@@ -181,7 +181,8 @@ class Assistant:
             yield "final", ChatResponse(answer=text, abstained=False, language=qlang, standalone_question=message,
                                         answerer="none")
             return
-        question, q = self._conversation_query(message, history, qlang)
+        asked, q = self._conversation_query(message, history, qlang)
+        question, message = asked.question, asked.asked
         pool = self.searcher.search(q, 60)  # the answer reads the top 8; the aid cards rank on the whole pool
         hits = pool[:8]
         signals = self.refusal_signals(q, hits, message) if hits else {}
@@ -227,19 +228,20 @@ class Assistant:
         """The message's language; a message too short to tell takes ``lang``, else the conversation's."""
         return detect_language(message, default=lang or self._history_language(history) or "fr")
 
-    def _conversation_query(self, message: str, history: list[Turn], lang: str) -> tuple[str, Query]:
-        """(standalone question, query): a follow-up is searched with its earlier question as context,
-        which weighs less than the message's own words."""
-        question, context = standalone(message, history, lang)
-        return question, self._query(message, lang, context)
+    def _conversation_query(self, message: str, history: list[Turn], lang: str) -> tuple[Standalone, Query]:
+        """(the message read in its conversation, query): a follow-up that changes the topic is searched as
+        the question it rewrites; another is searched with its earlier question as context, which weighs
+        less than the message's own words (``assistant/followup.py``)."""
+        asked = standalone(message, history, lang)
+        return asked, self._query(asked.asked, lang, asked.context)
 
     def refusal_features(self, message: str, history: list[Turn] | None = None, lang: str | None = None
                          ) -> tuple[str, dict[str, float]]:
         """(language, signals) that decide whether ``message`` is answered (for calibration)."""
         message = self._validate(message)
         qlang = self._language(message, history or [], lang)
-        _, q = self._conversation_query(message, history or [], qlang)
-        return qlang, self.refusal_signals(q, self.searcher.search(q, 8), message)
+        asked, q = self._conversation_query(message, history or [], qlang)
+        return qlang, self.refusal_signals(q, self.searcher.search(q, 8), asked.asked)
 
     def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:
         """What the refusal model reads (see ``assistant/refusal.py``)."""
