@@ -1,4 +1,4 @@
-"""Does retrieval support an answer? A small logistic model over six signals, fitted on the dev split.
+"""Does retrieval support an answer? A small logistic model over seven signals, fitted on the dev split.
 
 - ``coverage``: the idf-weighted share of the question's words found in one of the best passages (see
   ``Assistant.coverage``); low when the documents do not talk about what is asked.
@@ -25,6 +25,8 @@
   "How do I get my French driving licence exchanged abroad?" and "French films were released abroad
   in 2018" share words, not a subject. The packaged English model reads English and some French, not
   Arabic, where its cosines are noise: there it says nothing and the other signals decide.
+- ``brevity``: 1 over the number of words ``coverage`` weighs. The coverage of a question of one or two
+  words is coarse: any passage that names Paris covers half of "What's the weather in Paris?".
 
 Words that only a preamble about the asker brings ("Je suis éditeur : …", ``preamble``) weigh half in
 ``coverage``, ``unknown`` and ``untyped``, as do words only an earlier turn brings in ``coverage`` and
@@ -50,7 +52,7 @@ from vectorstore.text import STOPWORDS, stem_words, strip_arabic_prefix, surface
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("coverage", "unknown", "calendar", "untyped", "similarity", "model_reads")
+FEATURES = ("coverage", "unknown", "calendar", "untyped", "similarity", "model_reads", "brevity")
 # A word at least this frequent in general language (Zipf 6: "much", "last", "année") says nothing
 # about the topic; below it, the rarer the word, the more its absence from the corpus tells.
 COMMON_ZIPF = 6.0

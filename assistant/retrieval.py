@@ -116,10 +116,14 @@ class HybridSearcher:
                      documents=documents, naming=naming, context=frozenset(context) - frozenset(own))
 
     def named_documents(self, text: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
-        """(the documents ``text`` names, with their published translations; the tokens of the names it uses)."""
+        """(the documents ``text`` names, with their published translations; the tokens of the names it uses,
+        and of the verb asking what they say: "what does the roadmap *say* about trade?" asks about trade)."""
         named = self.document_names.match(text, lang) if text else []
+        if not named:
+            return frozenset(), frozenset()
+        saying = frozenset(tokenize(text, lang)) & _SAYING[lang]
         return (frozenset(d for entry in named for d in entry["documents"]),
-                frozenset(t for entry in named for t in entry["naming"]))
+                frozenset(t for entry in named for t in entry["naming"]) | saying)
 
     def _latin_names(self, text: str) -> tuple[list[str], list[str]]:
         """(Latin names, tokens of the Arabic words spelling them) in an Arabic question (see
@@ -261,6 +265,13 @@ def document_names(documents: list[dict]) -> Glossary:
             family[d["id"]].add(d["translation_of"])
     return Glossary([{lang: [name], "documents": sorted(family[d["id"]]), "naming": tokenize(name, lang)}
                      for d in documents for lang, names in (d.get("called") or {}).items() for name in names])
+
+
+_SAYING = {lang: frozenset(tokenize(words, lang)) for lang, words in {
+    "fr": "dit disent mentionne mentionnent évoque indique",
+    "en": "say says said mention mentions",
+    "ar": "تقول يقول تذكر يذكر",
+}.items()}
 
 
 def _unique(tokens: list[str]) -> list[str]:

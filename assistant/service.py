@@ -259,7 +259,8 @@ class Assistant:
                 "calendar": float(is_calendar(message)),
                 "untyped": self.untyped(q, hits, message, lighter),
                 "similarity": self.similarity(q, hits) if reads else 0.0,
-                "model_reads": float(reads)}
+                "model_reads": float(reads),
+                "brevity": round(1.0 / max(1, len(_asked_tokens(q))), 4)}
 
     def coverage(self, q: Query, hits, lighter: frozenset[str] = frozenset()) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
@@ -268,7 +269,7 @@ class Assistant:
         document ("what does the roadmap say about…", here or in an earlier turn) say where to look, not
         what is asked: left out.
         The ``lighter`` words (only a preamble or an earlier turn brings them) weigh ``CONTEXT_WEIGHT`` as much."""
-        wanted = Wanted(self.bank, q.lang, set(q.content_tokens) - q.naming or set(q.content_tokens), context=lighter)
+        wanted = Wanted(self.bank, q.lang, _asked_tokens(q), context=lighter)
         terms = q.terms + q.context_terms
         coverage = 0.0
         for hit in hits[:3]:
@@ -428,6 +429,12 @@ def _limit_threads(n: int) -> None:
 
     if n > 0 and torch.get_num_threads() != n:
         torch.set_num_threads(n)
+
+
+def _asked_tokens(q: Query) -> set[str]:
+    """The words a question asks about: its content words but those naming a document ("what does the
+    roadmap say about…"), unless that is all it has."""
+    return set(q.content_tokens) - q.naming or set(q.content_tokens)
 
 
 def _match(token: str, found: frozenset[str]) -> float:

@@ -1,7 +1,8 @@
 """Fit the refusal model (``assistant/refusal.py``) on the dev split.
 
 A logistic regression over the refusal signals (``assistant/refusal.py``: coverage, unknown vocabulary,
-a date counted from today, missing kind of answer, embedding similarity), with the classes weighted equally.
+a date counted from today, missing kind of answer, embedding similarity, brevity), with the classes weighted
+equally.
 The probability threshold is chosen on leave-one-out predictions, so that every dev question is judged
 by a model that did not see it: the threshold that declines the most off-topic questions while wrongly
 declining at most ``max_wrong`` of the answerable ones (the middle of the best interval, for margin on

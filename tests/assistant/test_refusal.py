@@ -294,8 +294,9 @@ def test_similarity_counts_where_the_embedding_model_reads_the_language(assistan
 
 
 def _signals(**given: float) -> dict[str, float]:
+    """A question of four content words unless ``given`` says otherwise."""
     return {"coverage": 0.0, "unknown": 0.0, "calendar": 0.0, "untyped": 0.0, "similarity": 0.0,
-            "model_reads": 0.0, **given}
+            "model_reads": 0.0, "brevity": 0.25, **given}
 
 
 def test_the_shipped_model_reads_the_current_signals_and_separates_clear_cases(assistant):
@@ -311,9 +312,15 @@ def test_the_shipped_model_reads_the_current_signals_and_separates_clear_cases(a
     assert model.answers(_signals(coverage=1.0, similarity=0.7, model_reads=1.0))
     assert not model.answers(_signals(coverage=0.05, unknown=8.0))
     assert not model.answers(_signals(coverage=0.6, untyped=1.0))
-    # Where the embedding model reads the question, a close sentence decides a weakly covered question.
-    assert model.answers(_signals(coverage=0.25, similarity=0.7, model_reads=1.0))
-    assert not model.answers(_signals(coverage=0.25, similarity=0.1, model_reads=1.0))
+    # Where the embedding model reads the question, a close sentence decides a weakly covered question
+    # (one that says who asks, of eight words or more: a quarter of them covered).
+    assert model.answers(_signals(coverage=0.25, similarity=0.7, model_reads=1.0, brevity=0.125))
+    assert not model.answers(_signals(coverage=0.25, similarity=0.1, model_reads=1.0, brevity=0.125))
+    # Half of a two-word question covered ("What's the weather in Paris?": a passage names Paris) is
+    # little; the same share of a long question, with the same sentence, is enough.
+    assert coef["brevity"] < 0
+    assert not model.answers(_signals(coverage=0.5, similarity=0.35, model_reads=1.0, brevity=0.5))
+    assert model.answers(_signals(coverage=0.5, similarity=0.35, model_reads=1.0, brevity=0.125))
 
 
 def test_a_stale_model_file_falls_back_to_coverage_with_a_warning(caplog):
