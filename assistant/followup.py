@@ -50,7 +50,7 @@ _SWITCH = {
                      r"côté|concernant|en ce qui concerne)\s+.+?)\s*[?!.]*\s*$"
                      r"|^\s*(?:et\s+)?(?:qu'en est-il|quid)\s+(?P<obj>(?:de|des|du|d')\b.+?)\s*[?!.]*\s*$",
                      re.IGNORECASE),
-    "en": re.compile(r"^\s*(?:and|but)\s+(?:what about\s+)?(?P<rest>(?P<prep>for|in|on|about|with|at|regarding)\s+.+?)"
+    "en": re.compile(rf"^\s*(?:and|but)\s+(?:what about\s+)?(?P<rest>(?P<prep>{_PREPOSITIONS['en']})\s+.+?)"
                      r"\s*[?!.]*\s*$"
                      r"|^\s*(?:and\s+|but\s+)?(?:what|how)\s+about\s+(?P<obj>.+?)\s*[?!.]*\s*$",
                      re.IGNORECASE),

@@ -209,12 +209,8 @@ def _is_count(word: str) -> bool:
     return word in _COUNT_WORDS or bool(_AR_COUNT_WORD.match(strip_arabic_prefix(word)))
 
 
-def asked_about(question: str, lang: str) -> frozenset[str]:
-    """Every content word of ``question`` as ``_count_keys``: what else a number may be counting."""
-    return _content_keys(surface_words(question, lang), lang)
-
-
 def _content_keys(words: list[str], lang: str) -> frozenset[str]:
+    """Every content word as ``_count_keys``: what else a number may be counting."""
     stop = STOPWORDS[lang]
     return _keys([w for w in words if w not in stop and not w.isdigit()], lang)
 
