@@ -6,7 +6,10 @@ Slices are derived, never written by hand, so they cannot drift from the data:
 - ``cross-lingual``: the question's language differs from the language of every document holding its
   evidence (found by searching the corpus files of ``corpus/manifest.yaml``);
 - ``off-topic``: ``answerable`` is false;
-- ``follow-up``: the question comes with a conversation history.
+- ``follow-up``: the question comes with a conversation history;
+- ``near-miss``, ``injection``, ``conversation``: the question carries that tag (a question about
+  something the documents describe asking for a fact they do not give; a message that tries to give the
+  assistant orders; a question written as part of a chat rather than a search).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,7 +29,13 @@ from vectorstore.text import fold
 
 Language = Literal["fr", "en", "ar"]
 Split = Literal["dev", "test"]
-SLICES = ("cross-lingual", "off-topic", "follow-up")
+Intent = Literal["factoid", "definition", "list", "outline", "summary", "comparison", "yesno", "howto"]
+Tag = Literal["injection", "near-miss", "typo", "mixed-language", "conversation"]
+INTENTS: tuple[str, ...] = get_args(Intent)
+TAGS: tuple[str, ...] = get_args(Tag)
+TAG_SLICES = ("near-miss", "injection", "conversation")  # the tags that are also slices
+SLICES = ("cross-lingual", "off-topic", "follow-up", *TAG_SLICES)
+LANGUAGES: tuple[str, ...] = get_args(Language)
 
 HERE = Path(__file__).parent
 DEFAULT_QA = HERE / "gold" / "qa.jsonl"
@@ -41,7 +50,10 @@ class HistoryTurn(BaseModel):
 
 class QAItem(BaseModel):
     """A gold question. ``evidence``: alternatives, a passage holding any one of them answers it;
-    ``answer_facts``: facts the answer must state, each with ``|``-separated alternatives."""
+    ``answer_facts``: facts the answer must state, each with ``|``-separated alternatives; ``intent``: the
+    kind of answer asked for; ``sections``: heading lines of the corpus under which the answer lies (a
+    cited passage under one of them is on the subject even when it holds no evidence string);
+    ``tags``: what is special about the question (some make slices: ``TAG_SLICES``)."""
 
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1)
@@ -52,6 +64,9 @@ class QAItem(BaseModel):
     answer_facts: list[str] = Field(default_factory=list)
     answerable: bool
     split: Split
+    intent: Intent = "factoid"
+    sections: list[str] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
     needs_review: bool = False
     # A dev question kept out of the refusal fit, to measure it on questions it did not see
     # (``evals calibrate``); every other measure reads it like any dev question.
@@ -62,11 +77,30 @@ class QAItem(BaseModel):
         """The conversation before the question, as the assistant takes it."""
         return [Turn(role=t.role, content=t.content) for t in self.history]
 
-    @field_validator("evidence", "answer_facts")
+    @field_validator("evidence", "answer_facts", "sections")
     @classmethod
     def _no_blank(cls, values: list[str]) -> list[str]:
         if any(not fold(v) for v in values):
             raise ValueError("blank string")
+        return values
+
+    # Before pydantic's own check, whose message for a Literal lists the choices but not the culprit.
+    @field_validator("intent", mode="before")
+    @classmethod
+    def _known_intent(cls, value: object) -> object:
+        if isinstance(value, str) and value not in INTENTS:
+            raise ValueError(f"unknown intent {value!r} (one of: {', '.join(INTENTS)})")
+        return value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _known_tags(cls, values: object) -> object:
+        if isinstance(values, list):
+            for value in values:
+                if isinstance(value, str) and value not in TAGS:
+                    raise ValueError(f"unknown tag {value!r} (one of: {', '.join(TAGS)})")
+            if len(set(map(str, values))) < len(values):
+                raise ValueError("a tag is given twice")
         return values
 
     @model_validator(mode="after")
@@ -75,8 +109,8 @@ class QAItem(BaseModel):
             raise ValueError("candidate line still marked needs_review: fill it in and remove the flag")
         if self.answerable and not self.evidence:
             raise ValueError("an answerable question needs at least one evidence string")
-        if not self.answerable and (self.evidence or self.answer_facts):
-            raise ValueError("an off-topic question has no evidence and no answer facts")
+        if not self.answerable and (self.evidence or self.answer_facts or self.sections):
+            raise ValueError("an off-topic question has no evidence, no answer facts and no sections")
         return self
 
 
@@ -200,6 +234,9 @@ class CorpusText:
     def missing_evidence(self, item: QAItem) -> list[str]:
         return [e for e in item.evidence if not self.holding(e)]
 
+    def missing_sections(self, item: QAItem) -> list[str]:
+        return [s for s in item.sections if not any(fold(s) in d.folded for d in self.documents)]
+
     def evidence_languages(self, item: QAItem) -> set[str]:
         return {d.language for e in item.evidence for d in self.holding(e)}
 
@@ -214,23 +251,29 @@ def slices_of(item: QAItem, corpus: CorpusText) -> list[str]:
         out.append("off-topic")
     if item.history:
         out.append("follow-up")
+    out += [t for t in TAG_SLICES if t in item.tags]
     return out
 
 
 def check_evidence(items: list[QAItem], corpus: CorpusText, path: Path) -> None:
-    """Refuse a gold set whose evidence no document holds: such a question could never be a hit."""
+    """Refuse a gold set whose evidence or sections no document holds: such a question could never be a
+    hit, such a section never cited."""
     for item in items:
         missing = corpus.missing_evidence(item)
         if missing:
             raise GoldError(f"{path}: {item.id}: evidence not found in the corpus: {missing[0][:80]!r}")
+        absent = corpus.missing_sections(item)
+        if absent:
+            raise GoldError(f"{path}: {item.id}: section not found in the corpus: {absent[0][:80]!r}")
 
 
 def counts(items: list[QAItem], corpus: CorpusText) -> Counter[str]:
-    """Questions per ``language:<l>`` and ``slice:<s>`` (and ``total``): the gold's coverage."""
+    """Questions per ``language:<l>``, ``intent:<i>`` and ``slice:<s>`` (and ``total``): the gold's coverage."""
     c: Counter[str] = Counter()
     for item in items:
         c["total"] += 1
         c[f"language:{item.language}"] += 1
+        c[f"intent:{item.intent}"] += 1
         for s in slices_of(item, corpus):
             c[f"slice:{s}"] += 1
     return c
