@@ -3,6 +3,11 @@
 Every comparison of text goes through :func:`vectorstore.text.fold` (case, accents, apostrophes and
 whitespace ignored), on both sides. A measure that does not apply to a question (hit@k for an off-topic
 question, key facts for a question without facts) is ``None`` and left out of that measure's N.
+
+A question is *declined* when the assistant abstained or answered without citing anything (a message
+that is only an injection gets a reply saying what the assistant can do, with no citation): the whole-answer
+measures (complete answers, precision, answerable / unanswerable declined) read it so, while the older
+off-topic declined and wrongly declined read ``abstained`` alone and are kept as they were.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from evals.gold import INTENTS, LANGUAGES, SLICES
 from vectorstore.text import fold
 
 OURS = "ours"  # the system under evaluation; baselines get other names
 MRR_DEPTH = 10
 AID_K = 5
-GROUP_ORDER = ("overall", "language:fr", "language:en", "language:ar",
-               "slice:cross-lingual", "slice:off-topic", "slice:follow-up")
+GROUP_ORDER = ("overall", *(f"language:{x}" for x in LANGUAGES), *(f"slice:{x}" for x in SLICES),
+               *(f"intent:{x}" for x in INTENTS))
 
 # --- one question --------------------------------------------------------------------------------------
 
@@ -56,6 +62,23 @@ def key_fact_coverage(answer: str, facts: Sequence[str]) -> float | None:
     if not facts:
         return None
     return sum(fact_present(answer, f) for f in facts) / len(facts)
+
+
+def missing_facts(answer: str, facts: Sequence[str]) -> list[str]:
+    """The facts the answer does not state: an answer is complete when this is empty."""
+    return [f for f in facts if not fact_present(answer, f)]
+
+
+def under_section(path: str, sections: Iterable[str]) -> bool:
+    """True when a passage's section path (its headings joined by `` › ``) holds one of ``sections``."""
+    hay = fold(path)
+    return bool(hay) and any(fold(s) in hay for s in sections if fold(s))
+
+
+def on_evidence(texts: Iterable[str | None], section: str, evidence: Sequence[str], sections: Sequence[str]) -> bool:
+    """A cited passage backs an answer sentence when its text (or translation) holds an evidence string, or
+    it lies under one of the gold's sections."""
+    return cites_evidence(texts, evidence) or under_section(section, sections)
 
 
 def cites_evidence(cited_texts: Iterable[str | None], evidence: Sequence[str]) -> bool:
@@ -136,6 +159,14 @@ class Answered:
     language: str | None
     dangling: int
     error: str | None = None
+    uncited: bool = False  # an answer that cites nothing: declined, for the whole-answer measures
+    missing_facts: list[str] | None = None  # None when the question has no answer facts (or is off-topic)
+    sentences: int = 0  # answer sentences of an answered answerable question…
+    precise: int = 0  # …and how many cite a passage holding the evidence or under a gold section
+
+    @property
+    def declined(self) -> bool:
+        return self.abstained or self.uncited
 
 
 @dataclass
@@ -148,6 +179,7 @@ class QuestionResult:
     answerable: bool
     retrieval: dict[str, Retrieved] = field(default_factory=dict)
     answer: Answered | None = None
+    intent: str = "factoid"
 
 
 @dataclass
@@ -178,11 +210,20 @@ class Record(Protocol):
 
 
 @dataclass(frozen=True)
+class Pooled:
+    """A per-question share to pool with the others' (``hits`` of ``total``), rather than to average."""
+
+    hits: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     label: str
-    value: Callable[[object, str], float | None]  # (record, system) -> per-question value or None
-    how: Literal["mean", "sum"] = "mean"
+    # (record, system) -> per-question value or None; a Pooled for how="pooled"
+    value: Callable[[object, str], float | Pooled | None]
+    how: Literal["mean", "sum", "pooled"] = "mean"
     higher_is_better: bool = True
     answer_metric: bool = False  # measured on the assistant's answer (ours only), not per retriever
 
@@ -235,19 +276,41 @@ def _language_ok(r: object, _s: str) -> float | None:
     return float(got[1].language == got[0].language)
 
 
-def _declined_offtopic(r: object, _s: str) -> float | None:
-    got = _answered(r)
-    return None if got is None or got[0].answerable else float(got[1].abstained)
+def _declined(answerable: bool, how: Callable[[Answered], bool]) -> Callable[[object, str], float | None]:
+    """Whether an answerable (or an off-topic) question was declined, as ``how`` reads an answer."""
+
+    def value(r: object, _s: str) -> float | None:
+        got = _answered(r)
+        return None if got is None or got[0].answerable != answerable else float(how(got[1]))
+
+    return value
 
 
-def _wrongly_declined(r: object, _s: str) -> float | None:
-    got = _answered(r)
-    return None if got is None or not got[0].answerable else float(got[1].abstained)
+def _abstained(a: Answered) -> bool:
+    return a.abstained
+
+
+def _declined_or_uncited(a: Answered) -> bool:
+    return a.declined
 
 
 def _refusal_accuracy(r: object, _s: str) -> float | None:
     got = _answered(r)
     return None if got is None else float(refusal_correct(got[1].abstained, got[0].answerable))
+
+
+def _complete(r: object, _s: str) -> float | None:
+    got = _answered(r)
+    if got is None or not got[0].answerable or got[1].missing_facts is None:
+        return None
+    return float(not got[1].declined and not got[1].missing_facts)
+
+
+def _precision(r: object, _s: str) -> Pooled | None:
+    got = _answered(r)
+    if got is None or not got[0].answerable or got[1].declined:
+        return None
+    return Pooled(got[1].precise, got[1].sentences)
 
 
 def _dangling(r: object, _s: str) -> float | None:
@@ -273,32 +336,43 @@ ANSWER_METRICS = [
     Metric("key_facts", "key facts", _key_facts, answer_metric=True),
     Metric("cited_evidence", "cites evidence", _cited, answer_metric=True),
     Metric("answer_language", "answer language", _language_ok, answer_metric=True),
-    Metric("declined_offtopic", "off-topic declined", _declined_offtopic, answer_metric=True),
-    Metric("wrongly_declined", "wrongly declined", _wrongly_declined, higher_is_better=False, answer_metric=True),
+    Metric("declined_offtopic", "off-topic declined", _declined(False, _abstained), answer_metric=True),
+    Metric("wrongly_declined", "wrongly declined", _declined(True, _abstained), higher_is_better=False, answer_metric=True),
     Metric("refusal_accuracy", "refusal accuracy", _refusal_accuracy, answer_metric=True),
     Metric("dangling_markers", "dangling [n]", _dangling, how="sum", higher_is_better=False, answer_metric=True),
+    Metric("complete_answers", "complete answers", _complete, answer_metric=True),
+    Metric("precision", "precision", _precision, how="pooled", answer_metric=True),
+    Metric("unanswerable_declined", "unanswerable declined", _declined(False, _declined_or_uncited), answer_metric=True),
+    Metric("answerable_declined", "answerable declined", _declined(True, _declined_or_uncited), higher_is_better=False,
+           answer_metric=True),
 ]
 AID_METRICS = [Metric(f"recall@{AID_K}", f"recall@{AID_K}", _aid_recall)]
 
 
 # --- aggregation ---------------------------------------------------------------------------------------
 
-# {"value": float | None, "n": int}
+# {"value": float | None, "n": int}; n counts questions, or sentences for a pooled measure
 Value = dict[str, float | int | None]
 # {"n": int, "metrics": {system: {metric: Value}}}
 GroupSummary = dict[str, object]
 
 
 def groups_of(record: Record) -> list[str]:
-    return ["overall", f"language:{record.language}", *(f"slice:{s}" for s in record.slices)]
+    intent = getattr(record, "intent", None)  # gold questions have one, aid profiles do not
+    return ["overall", f"language:{record.language}", *(f"slice:{s}" for s in record.slices),
+            *([f"intent:{intent}"] if intent else [])]
 
 
-def aggregate(values: Iterable[float | None], how: str) -> Value:
+def aggregate(values: Iterable[float | Pooled | None], how: str) -> Value:
     present = [v for v in values if v is not None]
-    if not present:
+    if how == "pooled":
+        pooled = [v for v in present if isinstance(v, Pooled)]
+        total = sum(p.total for p in pooled)
+        return {"value": sum(p.hits for p in pooled) / total if total else None, "n": total}
+    numbers = [float(v) for v in present if not isinstance(v, Pooled)]
+    if not numbers:
         return {"value": None, "n": 0}
-    total = sum(present)
-    return {"value": total if how == "sum" else total / len(present), "n": len(present)}
+    return {"value": sum(numbers) if how == "sum" else sum(numbers) / len(numbers), "n": len(numbers)}
 
 
 def _group_order(name: str) -> tuple[int, str]:

@@ -51,15 +51,19 @@ def retrieve(retriever: Retriever, query: str, evidence: Sequence[str], k: int,
 
 
 def answer(assistant: Any, item: QAItem) -> m.Answered:
+    """Reads of the response: ``answer``, ``abstained``, ``standalone_question``, ``citations`` (``n``,
+    ``text``, ``translation``, ``section``) and ``sentences`` (``citations``: numbers of ``citations``)."""
     history = item.turns()
+    facts = item.answer_facts if item.answerable and item.answer_facts else None
     try:
         resp = assistant.answer(item.question, history=history, lang=None)
     except AssistantError as exc:
         # A question the assistant refuses to take (a clear error) is declined, and the error is shown.
         return m.Answered(answer="", abstained=True, standalone=item.question, key_facts=0.0 if item.answer_facts else None,
-                          cited_evidence=False, language=None, dangling=0, error=str(exc))
+                          cited_evidence=False, language=None, dangling=0, error=str(exc),
+                          missing_facts=list(facts) if facts else None)
     cited = [t for c in resp.citations for t in (c.text, c.translation)]
-    return m.Answered(
+    got = m.Answered(
         answer=resp.answer,
         abstained=bool(resp.abstained),
         standalone=resp.standalone_question or item.question,
@@ -67,7 +71,19 @@ def answer(assistant: Any, item: QAItem) -> m.Answered:
         cited_evidence=not resp.abstained and m.cites_evidence(cited, item.evidence),
         language=m.answer_language(resp.answer),
         dangling=m.dangling_markers(resp.answer, [c.n for c in resp.citations]),
+        uncited=not resp.citations,
     )
+    if facts:
+        got.missing_facts = list(facts) if got.declined else m.missing_facts(resp.answer, facts)
+    if item.answerable and not got.declined:
+        by_number = {c.n: c for c in resp.citations}
+        got.sentences = len(resp.sentences)
+        got.precise = sum(
+            any(m.on_evidence((c.text, c.translation), c.section, item.evidence, item.sections)
+                for c in (by_number.get(n) for n in s.citations) if c is not None)
+            for s in resp.sentences
+        )
+    return got
 
 
 def run_questions(
@@ -84,7 +100,8 @@ def run_questions(
     LangChain recipe with the question as asked (the plain recipe has no conversation)."""
     out = []
     for item in items:
-        result = m.QuestionResult(item.id, item.question, item.language, item.split, slices_of(item, corpus), item.answerable)
+        result = m.QuestionResult(item.id, item.question, item.language, item.split, slices_of(item, corpus),
+                                  item.answerable, intent=item.intent)
         result.answer = answer(assistant, item)
         history = item.turns()
         for retriever in (ours, *baselines):
@@ -124,3 +141,10 @@ def unreachable(items: Sequence[QAItem], passage_texts: Sequence[str]) -> list[s
         if item.answerable and not any(fold(e) in t for e in item.evidence for t in folded):
             out.append(item.id)
     return out
+
+
+def unplaced(items: Sequence[QAItem], section_paths: Sequence[str]) -> list[str]:
+    """Ids of questions naming a section under which no indexed passage lies (a heading ingest reads
+    differently from the line the gold quotes): a sentence citing that section could never count as on it."""
+    folded = {fold(p) for p in section_paths}
+    return [item.id for item in items if any(not any(fold(s) in p for p in folded) for s in item.sections)]

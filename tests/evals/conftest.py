@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InvalidQueryError
-from assistant.schemas import ChatResponse, Citation, SearchResponse, SearchResult, Turn
+from assistant.schemas import AnswerSentence, ChatResponse, Citation, SearchResponse, SearchResult, Turn
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,14 +63,20 @@ class FakeAssistant:
             self.rankings[(query, mode)] = ids
 
     def reply(self, question: str, answer: str, cited: list[str], *, abstained: bool = False, language: str = "fr",
-              standalone: str | None = None, translations: dict[str, str] | None = None) -> None:
+              standalone: str | None = None, translations: dict[str, str] | None = None,
+              sections: dict[str, str] | None = None, sentences: list[tuple[str, list[int]]] | None = None) -> None:
+        """``cited[i]`` becomes citation ``i + 1``; ``sections``: passage id -> section path of its citation;
+        ``sentences``: (text, citation numbers) of each answer sentence."""
         citations = []
         for n, pid in enumerate(cited, start=1):
             doc, lang, text = self.passages[pid]
-            citations.append(Citation(n=n, passage_id=pid, document=doc, title=doc, section="", text=text,
-                                      language=lang, translation=(translations or {}).get(pid), url=f"/passages/{pid}"))
+            citations.append(Citation(n=n, passage_id=pid, document=doc, title=doc, section=(sections or {}).get(pid, ""),
+                                      text=text, language=lang, translation=(translations or {}).get(pid),
+                                      url=f"/passages/{pid}"))
+        said = [AnswerSentence(text=text, citations=numbers, support=1.0) for text, numbers in sentences or []]
         self.answers[question] = ChatResponse(answer=answer, abstained=abstained, language=language,
-                                              standalone_question=standalone or question, citations=citations)
+                                              standalone_question=standalone or question, citations=citations,
+                                              sentences=said)
 
     # the Assistant interface
     def search(self, query: str, k: int = 10, lang: str | None = None, mode: str = "hybrid",

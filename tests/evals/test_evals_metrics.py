@@ -102,7 +102,8 @@ def test_summarize_groups_with_their_n() -> None:
     summary = m.summarize(records, [*m.retrieval_metrics(5), *m.ANSWER_METRICS], ["ours", "bm25"])
     assert set(summary) == {"dev", "test", "all"}
     test = summary["test"]
-    assert list(test) == ["overall", "language:fr", "language:ar", "slice:cross-lingual", "slice:off-topic"]
+    assert list(test) == ["overall", "language:fr", "language:ar", "slice:cross-lingual", "slice:off-topic",
+                          "intent:factoid"]
     overall = test["overall"]
     assert overall["n"] == 3
     ours = overall["metrics"]["ours"]
@@ -128,3 +129,65 @@ def test_aid_recall_at_5() -> None:
     assert a.recall == 0.5  # y is sixth
     summary = m.summarize([a], m.AID_METRICS, ["ours"])
     assert summary["test"]["overall"]["metrics"]["ours"]["recall@5"] == {"value": 0.5, "n": 1}
+
+
+def test_missing_facts_and_sections() -> None:
+    answer = "Le CNC soutient le jeu vidéo depuis 2003 [1]."
+    assert m.missing_facts(answer, ["2003", "CNC|Centre national du cinéma", "Bpifrance|BPI"]) == ["Bpifrance|BPI"]
+    assert m.missing_facts(answer, []) == []
+    path = "Axe 1 : Créer › Objectif 2 : Soutenir › Bonne pratique"
+    assert m.under_section(path, ["objectif 2 : SOUTENIR"])  # folded
+    assert not m.under_section(path, ["Objectif 3"])
+    assert not m.under_section("", ["Objectif 2"]) and not m.under_section(path, [])
+    assert m.on_evidence(["autre", None], path, ["absent"], ["Axe 1"])
+    assert m.on_evidence([None, "Le jeu vidéo"], "", ["jeu video"], [])
+    assert not m.on_evidence(["autre"], path, ["absent"], ["Axe 2"])
+
+
+def _whole(language: str, answerable: bool, *, intent: str = "factoid", slices: list[str] | None = None,
+           abstained: bool = False, uncited: bool = False, missing: list[str] | None = None,
+           sentences: int = 0, precise: int = 0) -> m.QuestionResult:
+    q = m.QuestionResult("q", "question?", language, "test", slices or ([] if answerable else ["off-topic"]),
+                         answerable, intent=intent)
+    q.answer = m.Answered(answer="texte", abstained=abstained, standalone="question?", key_facts=None,
+                          cited_evidence=False, language=language, dangling=0, uncited=uncited, missing_facts=missing,
+                          sentences=sentences, precise=precise)
+    return q
+
+
+def test_whole_answer_measures_per_intent_and_language() -> None:
+    records = [
+        _whole("fr", True, intent="list", missing=[], sentences=3, precise=3),  # complete, all precise
+        _whole("fr", True, intent="list", missing=["2003"], sentences=2, precise=1),  # a fact missing
+        _whole("en", True, intent="outline", missing=["x"], abstained=True),  # declined: not complete
+        _whole("en", True, intent="outline", missing=None, sentences=5, precise=1),  # no facts: no completeness
+        _whole("ar", True, uncited=True, missing=[], sentences=1, precise=0),  # uncited: declined
+        _whole("ar", False, slices=["off-topic", "near-miss"]),  # answered a near-miss
+        _whole("fr", False, slices=["off-topic", "near-miss"], abstained=True),
+        _whole("en", False, slices=["off-topic", "injection"], uncited=True),  # capabilities reply: declined
+    ]
+    summary = m.summarize(records, m.ANSWER_METRICS, ["ours"])["test"]
+    assert list(summary)[-3:] == ["intent:factoid", "intent:list", "intent:outline"]
+
+    def got(group: str, metric: str) -> m.Value:
+        return summary[group]["metrics"]["ours"][metric]  # type: ignore[index]
+
+    assert got("overall", "complete_answers") == {"value": 0.25, "n": 4}
+    assert got("intent:list", "complete_answers") == {"value": 0.5, "n": 2}
+    assert got("intent:outline", "complete_answers") == {"value": 0.0, "n": 1}
+    # pooled over sentences, not averaged over questions (the mean of 1, 0.5, 0.2 would be 0.567)
+    assert got("overall", "precision") == {"value": 5 / 10, "n": 10}
+    assert got("language:fr", "precision") == {"value": 4 / 5, "n": 5}
+    assert got("language:ar", "precision") == {"value": None, "n": 0}  # its one answer was declined
+    assert got("overall", "answerable_declined") == {"value": 0.4, "n": 5}
+    assert got("overall", "wrongly_declined") == {"value": 0.2, "n": 5}  # abstained only, as before
+    assert got("overall", "unanswerable_declined")["value"] == pytest.approx(2 / 3)
+    assert got("overall", "declined_offtopic")["value"] == pytest.approx(1 / 3)  # abstained only, as before
+    assert got("slice:near-miss", "unanswerable_declined") == {"value": 0.5, "n": 2}
+    assert got("slice:injection", "unanswerable_declined") == {"value": 1.0, "n": 1}
+
+
+def test_pooled_aggregate() -> None:
+    assert m.aggregate([m.Pooled(1, 2), None, m.Pooled(2, 2)], "pooled") == {"value": 0.75, "n": 4}
+    assert m.aggregate([m.Pooled(0, 0)], "pooled") == {"value": None, "n": 0}
+    assert m.aggregate([], "pooled") == {"value": None, "n": 0}
