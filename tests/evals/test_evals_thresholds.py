@@ -6,7 +6,7 @@ import pytest
 
 from evals import metrics as m
 from evals.errors import ThresholdsError
-from evals.thresholds import DEFAULT_THRESHOLDS, Check, Thresholds, evaluate, failed, load_thresholds
+from evals.thresholds import DEFAULT_THRESHOLDS, Check, Thresholds, evaluate, failed, load_thresholds, targets_not_met
 
 
 def summary(groups: dict[str, dict[str, dict[str, float | None]]], n: int = 20) -> dict[str, m.GroupSummary]:
@@ -24,6 +24,9 @@ QA = {
         "language:fr": {"ours": {"hit@5": 0.97}},
         "language:ar": {"ours": {"hit@5": 0.85}},
         "slice:off-topic": {"ours": {"hit@5": None}},
+        "intent:list": {"ours": {"complete_answers": 0.62}},
+        "intent:outline": {"ours": {"complete_answers": 0.81}},
+        "intent:yesno": {"ours": {"complete_answers": None}},
     })
 }
 
@@ -42,6 +45,57 @@ def test_min_max_with_exact_boundary() -> None:
 def test_language_star_expands_to_each_language_present() -> None:
     out = run(Check(metric="hit@5", group="language:*", min=0.90))
     assert [(o.group, o.status) for o in out] == [("language:fr", "pass"), ("language:ar", "fail")]
+
+
+def test_intent_groups_one_or_each_present() -> None:
+    out = run(Check(metric="complete_answers", group="intent:*", min=0.70),
+              Check(metric="complete_answers", group="intent:outline", min=0.85))
+    assert [(o.group, o.status) for o in out] == [("intent:list", "fail"), ("intent:outline", "pass"),
+                                                  ("intent:yesno", "skip"), ("intent:outline", "fail")]
+
+
+def test_a_target_is_reported_not_enforced() -> None:
+    out = run(Check(metric="complete_answers", group="intent:*", min=0.60, target=0.70),
+              Check(metric="passage_chars", max=500, target=400), Check(metric="passage_chars", max=900, target=450))
+    list_, outline, yesno, short, long_ = out
+    assert [o.status for o in out] == ["pass", "pass", "skip", "pass", "pass"]  # the min and max hold
+    assert failed(out) == []
+    assert (list_.target_met, outline.target_met, yesno.target_met, short.target_met, long_.target_met) == (
+        False, True, None, False, True)
+    assert list_.describe() == "complete_answers [intent:list] = 0.620 (N=20), enforced >= 0.6; target >= 0.7, not met"
+    assert outline.describe().endswith("target >= 0.7, met")
+    assert short.describe().endswith("enforced <= 500; target <= 400, not met")
+    assert targets_not_met(out) == [list_, short]
+    assert list_.as_dict()["bound"] == ">= 0.6" and list_.as_dict()["target"] == ">= 0.7"
+    assert list_.as_dict()["target_met"] is False
+    # without a target, as before
+    plain = run(Check(metric="hit@5", min=0.9))[0]
+    assert plain.target_met is None and plain.as_dict()["target"] is None and plain.describe().endswith("target >= 0.9")
+
+
+def test_a_target_below_the_bound_fails_the_enforced_check() -> None:
+    out = run(Check(metric="complete_answers", group="intent:list", min=0.65, target=0.85))[0]
+    assert out.status == "fail" and out.failure() == "0.620 < 0.65 (min)"
+    assert run(Check(metric="passage_chars", max=400))[0].failure() == "450 > 400 (max)"
+    assert "does not beat langchain 0.850" in run(Check(metric="mrr@10", beats="langchain"))[0].failure()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"min": 0.8, "target": 0.7}, "target 0.7 is below min 0.8"),
+        ({"max": 0.1, "target": 0.2}, "target 0.2 is above max 0.1"),
+        ({"beats": "langchain", "target": 0.9}, "a target goes with min or max"),
+        ({"min": 0.8, "group": "intent:essay"}, "unknown group 'intent:essay'"),
+        ({"min": 0.8, "group": "slice:typo"}, "unknown group 'slice:typo'"),
+        ({"min": 0.8, "group": "langauge:*"}, "unknown group"),
+    ],
+)
+def test_bad_targets_and_groups(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Check(metric="complete_answers", **fields)
+    for good in ("intent:*", "intent:howto", "slice:near-miss", "language:ar", "overall"):
+        Check(metric="complete_answers", group=good, min=0.5)
 
 
 def test_beats_compares_with_the_baseline_in_the_same_group() -> None:
@@ -96,6 +150,17 @@ def test_project_thresholds_file_is_valid_and_covers_the_issues() -> None:
     assert {x[:3] + (x[5],) for x in expected} <= {x[:3] + (x[5],) for x in got}
 
 
+def test_project_thresholds_record_the_whole_answer_targets() -> None:
+    """What the whole-answer issue asks is in the file: enforced (a min at least as high), or, until the
+    system reaches it, as a reported target beside the min it reaches now."""
+    checks = load_thresholds(DEFAULT_THRESHOLDS).checks
+    asked = {("complete_answers", "overall"): 0.85, ("complete_answers", "intent:*"): 0.70,
+             ("unanswerable_declined", "overall"): 0.90, ("answer_language", "overall"): 0.97}
+    for (metric, group), value in asked.items():
+        mine = [c for c in checks if (c.metric, c.group) == (metric, group) and c.min is not None]
+        assert any(c.min >= value - 1e-9 or c.target == value for c in mine), (metric, group)  # type: ignore[operator]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -103,6 +168,9 @@ def test_project_thresholds_file_is_valid_and_covers_the_issues() -> None:
         ("split: test\nchecks:\n  - {metric: hit@5}\n", "exactly one of min, max, beats"),
         ("split: test\nchecks: [\n", "invalid YAML"),
         ("split: train\nchecks: []\n", "split"),
+        ("split: test\nchecks:\n  - {metric: key_facts, group: 'intent:*', min: 0.9, target: 0.8}\n",
+         "checks.0: Value error, target 0.8 is below min 0.9"),
+        ("split: test\nchecks:\n  - {metric: key_facts, group: 'intent:essay', min: 0.9}\n", "unknown group"),
     ],
 )
 def test_bad_thresholds_file(tmp_path: Path, text: str, message: str) -> None:
