@@ -77,7 +77,7 @@ def bar_chart(title: str, clusters: list[tuple[str, list[tuple[str, float | None
 
 def _charts(summary: dict[str, m.GroupSummary], systems: list[str], k: int) -> str:
     figures = []
-    for group, stats in summary.items():
+    for group, stats in tables.by_question_kind(summary).items():
         per_system = stats["metrics"]
         assert isinstance(per_system, dict)
         clusters: list[tuple[str, list[tuple[str, float | None]]]] = []
@@ -100,10 +100,12 @@ def _outcomes(outcomes: list[Outcome], split: str) -> str:
         return "<p>No thresholds checked.</p>"
     rows = []
     for o in outcomes:
+        aim = {True: "met", False: "not met", None: ""}[o.target_met]
         rows.append(f'<tr><td class="{o.status}">{o.status.upper()}</td><td class="text">{escape(o.describe())}</td>'
+                    f'<td class="text">{escape(o.check.target_bound or "")} {aim}</td>'
                     f'<td class="text">{escape(o.check.why)}</td><td class="text">{escape(o.check.note)}</td></tr>')
     return (f"<p>Enforced on the <b>{escape(split)}</b> split.</p><table data-table=\"thresholds\"><thead><tr><th>status</th>"
-            f"<th>check</th><th>why</th><th>note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            f"<th>check</th><th>target (not enforced)</th><th>why</th><th>note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def render(run: EvalRun, outcomes: list[Outcome], thresholds_split: str) -> str:
@@ -124,6 +126,8 @@ def render(run: EvalRun, outcomes: list[Outcome], thresholds_split: str) -> str:
         parts.append(f"<h2>Questions — {escape(split)} split</h2>")
         parts.append(_table(tables.retrieval_table(split, summary, run.k)))
         parts.append(_table(tables.answers_table(split, summary)))
+        parts.append(_table(tables.whole_answers_table(split, summary, "language")))
+        parts.append(_table(tables.whole_answers_table(split, summary, "intent")))
         if len(run.systems) > 1:
             parts.append(_table(tables.baselines_table(split, summary, run.systems, run.k)))
         parts.append(f"<h3>Per group (bars on a 0–1 scale)</h3>{_charts(summary, run.systems, run.k)}")

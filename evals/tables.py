@@ -30,11 +30,22 @@ def _n(stats: m.GroupSummary, system: str, metric: str) -> int:
     return 0 if v is None else int(v["n"])
 
 
+ANSWER_COLUMNS = ("key_facts", "cited_evidence", "answer_language", "declined_offtopic", "wrongly_declined",
+                  "dangling_markers")
+WHOLE_ANSWER_COLUMNS = ("complete_answers", "precision", "answerable_declined", "unanswerable_declined")
+
+
+def by_question_kind(summary: dict[str, m.GroupSummary]) -> dict[str, m.GroupSummary]:
+    """The groups the retrieval, answer and baseline tables show: overall, languages, slices (the intents
+    have their own table)."""
+    return {g: stats for g, stats in summary.items() if not g.startswith("intent:")}
+
+
 def retrieval_table(split: str, summary: dict[str, m.GroupSummary], k: int) -> Table:
     metrics = list(dict.fromkeys(["hit@1", f"hit@{k}", "hit@10", "mrr@10", "passage_chars"]))
     labels = {x.name: x.label for x in m.retrieval_metrics(k)}
     rows = []
-    for group, stats in summary.items():
+    for group, stats in by_question_kind(summary).items():
         n = _n(stats, m.OURS, f"hit@{k}")
         if n:
             rows.append([group, str(n), *(fmt(x, _value(stats, m.OURS, x)) for x in metrics)])
@@ -43,10 +54,10 @@ def retrieval_table(split: str, summary: dict[str, m.GroupSummary], k: int) -> T
 
 
 def answers_table(split: str, summary: dict[str, m.GroupSummary]) -> Table:
-    metrics = [x for x in m.ANSWER_METRICS if x.name != "refusal_accuracy"]
+    metrics = [x for x in m.ANSWER_METRICS if x.name in ANSWER_COLUMNS]
     headers = ["group", "N", *(x.label for x in metrics)]
     rows = []
-    for group, stats in summary.items():
+    for group, stats in by_question_kind(summary).items():
         cells = []
         for x in metrics:
             value, n = _value(stats, m.OURS, x.name), _n(stats, m.OURS, x.name)
@@ -55,6 +66,30 @@ def answers_table(split: str, summary: dict[str, m.GroupSummary]) -> Table:
     return Table(f"Answers — {split} split", headers, rows,
                  "(n): questions the measure applies to when fewer than N. Key facts and cited evidence over "
                  "answerable questions (a wrong refusal counts 0); answer language over non-empty answers.")
+
+
+def whole_answers_table(split: str, summary: dict[str, m.GroupSummary], by: str) -> Table:
+    """Complete answers, precision and refusals ``by`` ``language`` (with the slices) or ``intent``."""
+    wanted = ("language:", "slice:") if by == "language" else ("intent:",)
+    by_name = {x.name: x for x in m.ANSWER_METRICS}
+    metrics = [by_name[name] for name in WHOLE_ANSWER_COLUMNS]
+    headers = ["group", "N", *(f"{x.label} (sentences)" if x.how == "pooled" else x.label for x in metrics)]
+    rows = []
+    for group, stats in summary.items():
+        if group != "overall" and not group.startswith(wanted):
+            continue
+        cells = []
+        for x in metrics:
+            value, n = _value(stats, m.OURS, x.name), _n(stats, m.OURS, x.name)
+            shown = x.how == "pooled" or n not in (0, stats["n"])
+            cells.append(f"{fmt(x.name, value)} ({n})" if shown else fmt(x.name, value))
+        rows.append([group, str(stats["n"]), *cells])
+    title = "by language and slice" if by == "language" else "by intent"
+    return Table(f"Whole answers {title} — {split} split", headers, rows,
+                 "(n): questions the measure applies to when fewer than N; for precision, answer sentences. "
+                 "Complete: every answer fact stated, over answerable questions with facts. Precision: answer "
+                 "sentences citing a passage that holds the evidence or lies under a gold section, pooled over "
+                 "answered answerable questions. Declined: abstained, or answered without a citation.")
 
 
 def delta(ours: float | None, other: float | None, metric: str = "") -> str:
@@ -69,7 +104,7 @@ def baselines_table(split: str, summary: dict[str, m.GroupSummary], systems: lis
     for metric in metrics:
         headers += [metric, "Δ"]
     rows = []
-    for group, stats in summary.items():
+    for group, stats in by_question_kind(summary).items():
         n = _n(stats, m.OURS, f"hit@{k}")
         if n == 0:
             continue
@@ -102,10 +137,16 @@ def misses(questions: list[m.QuestionResult], k: int) -> Table:
         if a is not None:
             if a.abstained and q.answerable:
                 problems.append("wrongly declined")
-            if not a.abstained and not q.answerable:
+            if not a.declined and not q.answerable:
                 problems.append("answered off-topic")
+            if q.answerable and not a.abstained and a.uncited:
+                problems.append("answered without a citation")
             if q.answerable and not a.abstained and not a.cited_evidence:
                 problems.append("evidence not cited")
+            if q.answerable and not a.declined and a.missing_facts:
+                problems.append("incomplete, missing " + ", ".join(repr(f) for f in a.missing_facts))
+            if a.precise < a.sentences:
+                problems.append(f"{a.sentences - a.precise}/{a.sentences} sentences off the evidence")
             if a.answer.strip() and a.language != q.language:
                 problems.append(f"answer in {a.language or '?'}")
             if a.dangling:

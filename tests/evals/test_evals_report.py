@@ -54,3 +54,47 @@ def test_bar_chart_clamps_and_labels() -> None:
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert 'height="160.0"' in svg  # clamped to the full scale
     assert "langchain hit@5: —" in svg
+
+
+def test_report_has_whole_answer_tables_per_language_and_intent(tmp_path: Path) -> None:
+    def q(id_: str, lang: str, intent: str, answerable: bool, *, missing: list[str] | None, sentences: int = 0,
+          precise: int = 0, uncited: bool = False) -> m.QuestionResult:
+        r = m.QuestionResult(id_, "Question ?", lang, "test", [] if answerable else ["off-topic", "near-miss"],
+                             answerable, intent=intent)
+        r.retrieval = {"ours": m.Retrieved(1 if answerable else None, [200])}
+        r.answer = m.Answered("Réponse [1].", False, "Question ?", None, answerable, lang, 0, uncited=uncited,
+                              missing_facts=missing, sentences=sentences, precise=precise)
+        return r
+
+    run = EvalRun(k=5, split="test", systems=["ours"])
+    run.questions = [
+        q("fr-1", "fr", "list", True, missing=[], sentences=4, precise=3),
+        q("fr-2", "fr", "list", True, missing=["Bpifrance"], sentences=2, precise=2),
+        q("en-1", "en", "outline", True, missing=[], sentences=4, precise=1),
+        q("ar-1", "ar", "factoid", False, missing=None, uncited=True),
+    ]
+    checks = [Check(metric="complete_answers", group="intent:*", min=0.4, target=0.7)]
+    outcomes = evaluate(Thresholds(checks=checks), {"qa": run.qa_summary(), "aids": run.aid_summary()})
+    path = tmp_path / "report.html"
+    write_report(path, run, outcomes, "test")
+    html = path.read_text(encoding="utf-8")
+
+    def table(title: str) -> str:
+        start = html.index(f'data-table="{title}"')
+        return html[start:html.index("</table>", start)]
+
+    by_intent = table("Whole answers by intent — test split")
+    for header in ("complete answers", "precision (sentences)", "answerable declined", "unanswerable declined"):
+        assert f"<th>{header}</th>" in by_intent
+    # list: 1 of 2 complete, 5 of 6 sentences on the evidence; outline: complete, 1 of 4
+    assert "<tr><td>intent:list</td><td>2</td><td>0.500</td><td>0.833 (6)</td><td>0.000</td><td>—</td></tr>" in by_intent
+    assert "<tr><td>intent:outline</td><td>1</td><td>1.000</td><td>0.250 (4)</td>" in by_intent
+    assert "<td>language:fr</td>" not in by_intent
+    by_language = table("Whole answers by language and slice — test split")
+    assert "<tr><td>overall</td><td>4</td><td>0.667 (3)</td><td>0.600 (10)</td><td>0.000 (3)</td><td>1.000 (1)</td></tr>" in by_language
+    assert "<tr><td>language:fr</td><td>2</td><td>0.500</td><td>0.833 (6)</td>" in by_language
+    assert "<td>slice:near-miss</td>" in by_language and "<td>intent:list</td>" not in by_language
+    assert "<td>intent:" not in table("Retrieval — test split") + table("Answers — test split")
+    assert "<th>target (not enforced)</th>" in html and "&gt;= 0.7 not met" in html
+    assert "fr-2" in html and "incomplete, missing &#x27;Bpifrance&#x27;" in html
+    assert "3/4 sentences off the evidence" in html
