@@ -18,7 +18,8 @@ def invoke(*args: str):
 def test_help() -> None:
     result = invoke("-h")
     assert result.exit_code == 0
-    for option in ("--gold", "--aids-gold", "--split", "--k", "--json", "--report", "--no-baselines", "feedback-export"):
+    for option in ("--gold", "--aids-gold", "--split", "--k", "--json", "--report", "--junit", "--no-baselines",
+                   "feedback-export"):
         assert option in result.output
 
 

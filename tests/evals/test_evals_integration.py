@@ -76,3 +76,45 @@ def test_calibration_keeps_validation_questions_out_of_the_fit(built_index, monk
     assert fitted and (int(fitted[1]), int(fitted[2])) == (8, 12)
     assert checked and (int(checked[1]), int(checked[2])) == (2, 3)
     assert ABSTENTION_FILE.read_bytes() == before
+
+
+def test_the_command_writes_junit_and_the_whole_answer_tables(built_index, monkeypatch, tmp_path) -> None:
+    """``evals --junit --report`` on a few questions of the real gold, given intents and sections, against
+    the real assistant: the JUnit file parses back to the checks, the report holds the new tables."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    from click.testing import CliRunner
+
+    from assistant.settings import get_settings
+    from evals.cli import cli
+
+    picked = [i.model_copy(update={"split": "test"}) for i in sample()]
+    picked[0] = picked[0].model_copy(update={"intent": "definition"})
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(i.model_dump_json() + "\n" for i in picked), encoding="utf-8")
+    aids = tmp_path / "aids.jsonl"
+    aids.write_text(json.dumps({"id": "p1", "language": "fr", "profile": "Je suis éditrice", "expected": ["x"],
+                                "split": "test"}) + "\n", encoding="utf-8")
+    thresholds = tmp_path / "t.yaml"
+    thresholds.write_text("split: test\nchecks:\n"
+                          "  - {metric: complete_answers, group: 'intent:*', min: 0, target: 1.01}\n"
+                          "  - {metric: hit@5, min: 1.01}\n", encoding="utf-8")
+    monkeypatch.setenv("DATA_DIR", str(built_index.data_dir))
+    monkeypatch.setenv("CORPUS_DIR", str(built_index.corpus_dir))
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli, ["--gold", str(path), "--aids-gold", str(aids), "--thresholds", str(thresholds),
+                                      "--no-baselines", "--junit", str(tmp_path / "j.xml"),
+                                      "--report", str(tmp_path / "r.html")])
+
+    assert result.exit_code == 1, result.output  # hit@5 >= 1.01 cannot pass
+    cases = {(c.get("classname"), c.get("name")): c for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
+    assert set(cases) == {("qa/intent:definition", "complete_answers"), ("qa/intent:factoid", "complete_answers"),
+                          ("qa/overall", "hit@5")}
+    assert cases[("qa/overall", "hit@5")].find("failure").get("message").endswith("< 1.01 (min)")  # type: ignore[union-attr]
+    assert cases[("qa/intent:factoid", "complete_answers")].find("failure") is None
+    assert "target >= 1.01, not met" in (cases[("qa/intent:factoid", "complete_answers")].findtext("system-out") or "")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'data-table="Whole answers by intent — test split"' in html and "<td>intent:definition</td>" in html
+    assert "target(s) not met yet" in result.output
