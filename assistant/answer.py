@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 
+from assistant.pipeline.verify import support  # noqa: F401  (the LLM answer's check, re-exported)
 from assistant.retrieval import SENTENCE_COS_WEIGHT, Hit, Query
-from assistant.sentences import SentenceBank, SentenceInfo, WantedByLanguage, overlap
+from assistant.sentences import SentenceBank, SentenceInfo, WantedByLanguage
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
@@ -98,12 +98,12 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     if as_list:
         # One sentence per passage: the best of each passage that answers nearly as well as the best,
         # and about what is asked, not only of the kind asked for.
-        about = set(q.tokens) - _ITEM_NOUNS.get(q.lang, frozenset()) - q.naming
+        key = _key_token(bank, q, candidates)
         seen: set[str] = set()
         for c in candidates:
-            if len(chosen) >= 5 or c.score < LIST_RATIO * best.score:
+            if len(chosen) >= max_sentences or c.score < LIST_RATIO * best.score:
                 break
-            if about and c.lang == q.lang and not about & c.sentence.tokens:
+            if key and c.lang == q.lang and key not in c.sentence.tokens:
                 continue
             if c.passage.passage_id not in seen:
                 seen.add(c.passage.passage_id)
@@ -125,22 +125,20 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     return chosen
 
 
+def _key_token(bank: SentenceBank, q: Query, candidates: list[Chosen]) -> str | None:
+    """The most specific word of what a list question asks about (not of the kind of thing it lists)
+    that the best sentence holds: every item must hold it. "Which measures concern video games?" keys
+    on "game", so a sentence about video-on-demand is no item."""
+    about = set(q.tokens) - _ITEM_NOUNS.get(q.lang, frozenset()) - q.naming - q.context
+    best = next((c for c in candidates if c.lang == q.lang), None)
+    if best is None:
+        return None
+    ranked = sorted(about & best.sentence.tokens, key=lambda t: -bank.weight(q.lang, t))
+    return ranked[0] if ranked else None
+
+
 def _redundant(a: SentenceInfo, b: SentenceInfo) -> bool:
     if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) > 0.92:
         return True
     union = a.tokens | b.tokens
     return bool(union) and len(a.tokens & b.tokens) / len(union) > 0.7
-
-
-def support(bank: SentenceBank, sentence: str, vector: np.ndarray | None, passage: Passage, lang: str,
-            tokens: frozenset[str] | None = None) -> float:
-    """How well ``sentence`` is backed by ``passage`` (its text in ``lang``): the larger of the share of
-    the sentence's (idf-weighted) tokens found in the passage and the best cosine with its sentences."""
-    tokens = tokens if tokens is not None else frozenset(tokenize(sentence, lang))
-    lexical = overlap(bank, lang, set(tokens), bank.passage_tokens(passage, lang)) if tokens else 0.0
-    cos = 0.0
-    if vector is not None:
-        vecs = [s.vector for s in bank.sentences(passage, lang) if s.vector is not None]
-        if vecs:
-            cos = float(np.max(np.stack(vecs) @ vector))
-    return round(max(lexical, cos), 3)

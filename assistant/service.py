@@ -8,22 +8,26 @@ from pathlib import Path
 from typing import Generator, Iterator, Literal
 
 from assistant.aids import AidCatalogue
-from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences, is_list_question, support
-from assistant.refusal import (RefusalModel, answer_check, asked_kind, is_calendar, is_present, lacks_kind,
-                               preamble, unknown_mass)
-from assistant.sentences import CONTEXT_WEIGHT, SentenceBank, Wanted
 from assistant.errors import InvalidQueryError, NotFoundError
-from assistant.followup import Standalone, standalone
 from assistant.glossary import Glossary
 from assistant.language import detect_language, warm_up
-from assistant.retrieval import HybridSearcher, Mode, Query
-from assistant.schemas import (AnswerSentence, ChatResponse, Citation, SearchResponse, SearchResult, Suggestion,
-                               Turn)
+from assistant.pipeline.assemble import Assembler, Context
+from assistant.pipeline.compose import ExtractiveAnswerer
+from assistant.pipeline.decide import Decider
+from assistant.pipeline.frame import Frame
+from assistant.pipeline.retrieve import Retriever
+from assistant.pipeline.tree import Tree
+from assistant.pipeline.understand import Understander
+from assistant.pipeline.verify import Verifier
+from assistant.refusal import RefusalModel
+from assistant.retrieval import Hit, HybridSearcher, Mode, Query
+from assistant.schemas import ChatResponse, Citation, SearchResponse, SearchResult, Suggestion, Turn
+from assistant.sentences import SentenceBank
 from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text, tokenize
+from vectorstore.text import clean_text
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -73,13 +77,6 @@ CAPABILITIES = {
            "الرقمية وبصفحات وزارة الثقافة ووزارة أوروبا والشؤون الخارجية والمفوضية الأوروبية، مع ذكر المقاطع. "
            "جرّب مثلا: «ما هو مهرجان نوفمبر الرقمي؟»"),
 }
-_SMALL_TALK = re.compile(
-    r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening)|merci|thanks?(?: you)?|"
-    r"مرحبا|أهلا|اهلا|السلام عليكم|شكرا)\b[\s!.,?]*$"
-    r"|que (?:peux|sais)[- ]tu faire|qu'est-ce que tu (?:peux|sais) faire|tu sers à quoi|what can you do|"
-    r"what do you do|who are you|how can you help|ماذا يمكنك|ماذا تستطيع|من أنت",
-    re.IGNORECASE,
-)
 _FUNDING = re.compile(
     r"\b(?:aides?|subventions?|financ\w*|appels? (?:a|à) (?:projets|manifestation)|bourses?|concours|"
     r"grants?|fund\w*|subsid\w*|call for (?:projects|proposals)|financial support|support scheme)\b"
@@ -111,6 +108,14 @@ class Assistant:
         self.refusal = RefusalModel.load(json.loads(ABSTENTION_FILE.read_text(encoding="utf-8")))
         # Every token and word the corpus uses, in any language: what ``unknown`` (refusal.py) is measured against.
         self.vocabulary = frozenset().union(*(idf.keys() for idf in self.bank.idf.values()), self.bank.words)
+        # The answer pipeline's stages (``assistant/pipeline``), each built once.
+        self.understand = Understander(self.glossary)
+        self.retrieve = Retriever(self.searcher)
+        self.assemble = Assembler(Tree(index), self.bank, self.aids, self.documents)
+        self.decide = Decider(index, self.bank, self.glossary, self.refusal, self.vocabulary,
+                              settings.embedding_languages)
+        self.verifier = Verifier(self.bank)
+        self.extractive = ExtractiveAnswerer(self.bank, self.verifier, self.citation, self.dated_lead_in)
         warm_up()
         self.llm = None
         if settings.llm_enabled:
@@ -151,7 +156,7 @@ class Assistant:
         if not 1 <= k <= self.settings.max_k:
             raise InvalidQueryError(f"k must be between 1 and {self.settings.max_k}")
         _, q = self._conversation_query(query, history or [], self._language(query, history or [], lang))
-        results = []
+        results: list[SearchResult] = []
         for hit in self.searcher.search(q, k, mode):
             p = self.index.passages[hit.passage_id]
             results.append(SearchResult(
@@ -170,27 +175,25 @@ class Assistant:
 
     def stream(self, message: str, history: list[Turn] | None = None, lang: str | None = None,
                tokens: bool = True) -> Generator[tuple[str, object], None, None]:
-        """("token", text) chunks as the answer is written, then ("final", ChatResponse)."""
+        """("token", text) chunks as the answer is written, then ("final", ChatResponse).
+
+        The pipeline (``assistant/pipeline``): understand → retrieve → assemble → decide → compose →
+        verify; this method only wires the stages."""
         history = history or []
-        message = self._validate(message)
-        qlang = self._language(message, history, lang)
-        if _SMALL_TALK.search(message):
-            text = CAPABILITIES[qlang]
+        frame = self.understand(self._validate(message), history, lang)
+        if frame.intent == "small_talk":
+            text = CAPABILITIES[frame.language]
             if tokens:
                 yield from (("token", t) for t in _chunks(text))
-            yield "final", ChatResponse(answer=text, abstained=False, language=qlang, standalone_question=message,
-                                        answerer="none")
+            yield "final", ChatResponse(answer=text, abstained=False, language=frame.language,
+                                        standalone_question=frame.question, answerer="none")
             return
-        asked, q = self._conversation_query(message, history, qlang)
-        question, message = asked.question, asked.asked
-        pool = self.searcher.search(q, 60)  # the answer reads the top 8; the aid cards rank on the whole pool
-        hits = pool[:8]
-        signals = self.refusal_signals(q, hits, message) if hits else {}
-        if not hits or not self.refusal.answers(signals):
-            missing = None
-            if hits and lacks_kind(signals) and self.refusal.answers({**signals, "untyped": 0.0}):
-                missing = asked_kind(message, qlang)  # declined for the kind of answer alone: say which
-            response = self.refusal_answer(question, qlang, hits, dated=is_present(message), missing=missing)
+        retrieval = self.retrieve(frame)
+        context = self.assemble(frame, retrieval)
+        decision = self.decide(frame, context)
+        if not decision.answer:
+            response = self.refusal_answer(frame.question, frame.language, retrieval.hits, dated=frame.present,
+                                           missing=decision.missing)
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
             yield "final", response
@@ -198,7 +201,7 @@ class Assistant:
         response = None
         streamed = False
         if self.llm is not None:
-            gen = self.llm.stream(self, q, question, hits, tokens)
+            gen = self.llm.stream(self, retrieval.query, frame.question, context_hits(context), tokens)
             try:
                 while True:
                     event = next(gen)
@@ -207,112 +210,33 @@ class Assistant:
             except StopIteration as stop:
                 response = stop.value
         if response is None:
-            response = self._extractive(q, question, hits, message)
+            response = self.extractive.answer(context) or self.refusal_answer(
+                frame.question, frame.language, retrieval.hits, dated=frame.present)
         # An answer the LLM did not stream (it declined, or failed and the extractive answer took over)
         # is streamed here; after a failed LLM stream the final event alone replaces what was shown.
         if tokens and not streamed:
             yield from (("token", t) for t in _chunks(response.answer))
-        if _FUNDING.search(question):
-            ranked = [(h.passage_id, h.score, h.matched_via) for h in pool]
+        if _FUNDING.search(frame.question) and not response.abstained:
+            ranked = [(h.passage_id, h.score, h.matched_via) for h in retrieval.pool]
             response.aids = self.aids.search({}, lambda: ranked, limit=3)["aids"]
         yield "final", response
 
-    @staticmethod
-    def _history_language(history: list[Turn]) -> str | None:
-        for turn in reversed(history):
-            if turn.role == "user":
-                return detect_language(turn.content)
-        return None
-
     def _language(self, message: str, history: list[Turn], lang: str | None) -> str:
-        """The message's language; a message too short to tell takes ``lang``, else the conversation's."""
-        return detect_language(message, default=lang or self._history_language(history) or "fr")
+        """The message's language, read without its names; a message too short to tell takes ``lang``,
+        else the conversation's."""
+        return self.understand.language(message, history, lang)
 
-    def _conversation_query(self, message: str, history: list[Turn], lang: str) -> tuple[Standalone, Query]:
-        """(the message read in its conversation, query): a follow-up that changes the topic is searched as
-        the question it rewrites; another is searched with its earlier question as context, which weighs
-        less than the message's own words (``assistant/followup.py``)."""
-        asked = standalone(message, history, lang)
-        return asked, self._query(asked.asked, lang, asked.context)
+    def _conversation_query(self, message: str, history: list[Turn], lang: str) -> tuple[Frame, Query]:
+        """(the message read in its conversation, the query searched for it)."""
+        frame = self.understand(message, history, lang)
+        return frame, self.retrieve.query(frame.asked, frame.language, frame.context)
 
     def refusal_features(self, message: str, history: list[Turn] | None = None, lang: str | None = None
                          ) -> tuple[str, dict[str, float]]:
         """(language, signals) that decide whether ``message`` is answered (for calibration)."""
         message = self._validate(message)
-        qlang = self._language(message, history or [], lang)
-        asked, q = self._conversation_query(message, history or [], qlang)
-        return qlang, self.refusal_signals(q, self.searcher.search(q, 8), asked.asked)
-
-    def refusal_signals(self, q: Query, hits, message: str) -> dict[str, float]:
-        """What the refusal model reads (see ``assistant/refusal.py``)."""
-        known = self.glossary.tokens(q.terms, q.lang) | set(q.transliterated)
-        reads = q.lang in self.settings.embedding_languages
-        # Words only a preamble or an earlier turn brings weigh less: the message's question is what is asked.
-        before, asked = preamble(message, q.lang)
-        lighter = q.context
-        unknown = unknown_mass(asked, q.lang, self.vocabulary, known)
-        if before:
-            lighter |= frozenset(tokenize(before, q.lang)) - frozenset(tokenize(asked, q.lang))
-            unknown += CONTEXT_WEIGHT * unknown_mass(before, q.lang, self.vocabulary, known)
-        return {"coverage": self.coverage(q, hits, lighter),
-                "unknown": round(unknown, 4),
-                "calendar": float(is_calendar(message)),
-                "untyped": self.untyped(q, hits, message, lighter),
-                "similarity": self.similarity(q, hits) if reads else 0.0,
-                "model_reads": float(reads),
-                "brevity": round(1.0 / max(1, len(_asked_tokens(q))), 4)}
-
-    def coverage(self, q: Query, hits, lighter: frozenset[str] = frozenset()) -> float:
-        """The idf-weighted share of the question's words found in one of the three best passages (an
-        inflected variant sharing the stem's first four letters counts for less; a term asked by its
-        acronym is found spelled out, and the other way, ``Glossary.named_in``). The words naming a
-        document ("what does the roadmap say about…", here or in an earlier turn) say where to look, not
-        what is asked: left out.
-        The ``lighter`` words (only a preamble or an earlier turn brings them) weigh ``CONTEXT_WEIGHT`` as much."""
-        wanted = Wanted(self.bank, q.lang, _asked_tokens(q), context=lighter)
-        terms = q.terms + q.context_terms
-        coverage = 0.0
-        for hit in hits[:3]:
-            p = self.index.passages[hit.passage_id]
-            found = self.bank.entry_tokens(p, q.lang) if p.has_text_in(q.lang) else frozenset()
-            if terms:  # "SNJV" asked, "Syndicat national du jeu vidéo" written: found
-                found |= self.glossary.named_in(terms, q.lang, found)
-            if wanted.total:
-                coverage = max(coverage, sum(w * _match(t, found) for t, w in wanted.weights.items()) / wanted.total)
-        return round(coverage, 4)
-
-    def similarity(self, q: Query, hits) -> float:
-        """The question's cosine with the closest sentence of the three best passages, in the question's
-        language or the passage's own."""
-        best = 0.0
-        for hit in hits[:3]:
-            p = self.index.passages[hit.passage_id]
-            for lang in dict.fromkeys((q.lang, p.language)):
-                if p.has_text_in(lang):
-                    best = max([best, *(float(s.vector @ q.vector) for s in self.bank.sentences(p, lang)
-                                        if s.vector is not None)])
-        return round(best, 4)
-
-    def untyped(self, q: Query, hits, message: str, lighter: frozenset[str] = frozenset()) -> float:
-        """For a question asking for a kind of answer (``refusal.answer_check``): 1 minus the share of
-        the question covered by the best sentence of the three best passages that holds one, relative to
-        the best sentence of those passages (0 for a question that asks for no kind): a sentence covers
-        few of a long question's words, and the sentence that answers needs cover no fewer than any other."""
-        holds = answer_check(message, q.lang)
-        if holds is None:
-            return 0.0
-        wanted = Wanted(self.bank, q.lang, set(q.content_tokens), context=lighter)
-        best = typed = 0.0
-        for hit in hits[:3]:
-            p = self.index.passages[hit.passage_id]
-            if not p.has_text_in(q.lang):
-                continue
-            for s in self.bank.sentences(p, q.lang):
-                overlap = wanted.overlap(s.tokens)
-                best = max(best, overlap)
-                if holds(s.text):
-                    typed = max(typed, overlap)
-        return round(1.0 - typed / best, 4) if best else 1.0
+        frame, q = self._conversation_query(message, history or [], self._language(message, history or [], lang))
+        return frame.language, self.decide.signals(q, self.searcher.search(q, 8), frame.asked)
 
     def refusal_answer(self, question: str, lang: str, hits, dated: bool = False,
                        answerer: Literal["none", "llm"] = "none", missing: str | None = None) -> ChatResponse:
@@ -333,32 +257,9 @@ class Assistant:
         return ChatResponse(answer=text, abstained=True, language=lang, standalone_question=question,
                             answerer=answerer, suggestions=suggestions)
 
-    def _extractive(self, q: Query, question: str, hits, message: str) -> ChatResponse:
-        as_list = is_list_question(message)
-        chosen = choose_sentences(self.bank, q, hits, as_list)
-        numbers: dict[str, int] = {}
-        citations: list[Citation] = []
-        sentences: list[AnswerSentence] = []
-        for c in chosen:
-            score = support(self.bank, c.sentence.text, c.sentence.vector, c.passage, c.lang, c.sentence.tokens)
-            if score < 0.5:
-                continue
-            pid = c.passage.passage_id
-            if pid not in numbers:
-                numbers[pid] = len(numbers) + 1
-                citations.append(self.citation(c.passage, numbers[pid], c.lang))
-            sentences.append(AnswerSentence(text=c.sentence.text, citations=[numbers[pid]], support=score))
-        if not sentences:
-            return self.refusal_answer(question, q.lang, hits, dated=is_present(message))
-        body = [f"{s.text} [{s.citations[0]}]" for s in sentences]
-        listed = as_list and len(sentences) > 1
-        if is_present(message) and self.years:
-            lead = DATED_LEAD_IN[q.lang].format(first=self.years[0], last=self.years[-1])
-        else:
-            lead = (LEAD_IN_LIST if listed else LEAD_IN)[q.lang]
-        answer = lead + "\n" + ("\n".join(f"- {b}" for b in body) if listed else " ".join(body))
-        return ChatResponse(answer=answer, abstained=False, language=q.lang, standalone_question=question,
-                            answerer="extractive", sentences=sentences, citations=citations)
+    def dated_lead_in(self, lang: str) -> str | None:
+        """The lead-in of an answer to a question about the present: how old the documents are."""
+        return DATED_LEAD_IN[lang].format(first=self.years[0], last=self.years[-1]) if self.years else None
 
     def citation(self, p: Passage, n: int, lang: str) -> Citation:
         translated = lang != p.language and lang in p.translations
@@ -431,22 +332,14 @@ def _limit_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def _asked_tokens(q: Query) -> set[str]:
-    """The words a question asks about: its content words but those naming a document ("what does the
-    roadmap say about…"), unless that is all it has."""
-    return set(q.content_tokens) - q.naming or set(q.content_tokens)
-
-
-def _match(token: str, found: frozenset[str]) -> float:
-    if token in found:
-        return 1.0
-    if len(token) >= 4 and any(f.startswith(token[:4]) and abs(len(f) - len(token)) <= 3 for f in found):
-        return 0.7
-    return 0.0
-
-
 def _tr(p: Passage) -> dict[str, str]:
     return {lang: t.text for lang, t in p.translations.items()}
+
+
+def context_hits(ctx: Context) -> list[Hit]:
+    """The assembled context's passages as hits, in its order: what the LLM is given to read."""
+    scores = {h.passage_id: h for h in ctx.retrieval.pool}
+    return [scores.get(p.passage_id) or Hit(p.passage_id, 0.0) for p in ctx.passages()]
 
 
 def _chunks(text: str, size: int = 3) -> Iterator[str]:

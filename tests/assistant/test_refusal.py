@@ -73,7 +73,7 @@ def test_a_preamble_weighs_less_than_the_question_it_leads_to(assistant):
     q = assistant._query(question, "fr")
     hits = assistant.searcher.search(q, 8)
     lighter = frozenset(tokenize(before, "fr")) - frozenset(tokenize(asked, "fr"))
-    assert assistant.coverage(q, hits, lighter) > assistant.coverage(q, hits)
+    assert assistant.decide.coverage(q, hits, lighter) > assistant.decide.coverage(q, hits)
     # The preamble's unknown words ("marionnettes", "Bretagne") count half, and the question is more
     # likely answered than if every word weighed the same. Whether it then is depends on the model
     # calibrated on dev (the evals measure that on the gold questions; this one sits near the threshold).
@@ -81,7 +81,7 @@ def test_a_preamble_weighs_less_than_the_question_it_leads_to(assistant):
     known = assistant.glossary.tokens(q.terms, "fr")
     whole = unknown_mass(question, "fr", assistant.vocabulary, known)
     assert 0 < signals["unknown"] < whole
-    unweighted = {**signals, "coverage": assistant.coverage(q, hits), "unknown": whole}
+    unweighted = {**signals, "coverage": assistant.decide.coverage(q, hits), "unknown": whole}
     assert assistant.refusal.probability(signals) > assistant.refusal.probability(unweighted)
 
 

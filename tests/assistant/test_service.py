@@ -130,8 +130,14 @@ def test_a_question_for_several_things_gets_a_list(assistant):
 def test_list_items_are_about_what_is_asked_not_only_of_the_kind_asked_for(assistant):
     # "un accompagnement sur mesure" shares "mesure" with the question, and nothing it is about
     res = assistant.answer("Quelles mesures concernent l'intelligence artificielle ?")
-    items = [line for line in res.answer.splitlines() if line.startswith("- ")]
-    assert items and all("intelligen" in item.lower() for item in items)
+    assert res.sentences and all("intelligence artificielle" in s.text.lower() for s in res.sentences)
+
+
+def test_list_items_hold_the_most_specific_word_asked(assistant):
+    # "video-on-demand" shares "video" with "video games", not what the question is about
+    res = assistant.answer("Which measures concern video games?")
+    assert len(res.sentences) >= 2
+    assert all("game" in s.text.lower() for s in res.sentences), res.answer
 
 
 def test_funding_questions_carry_aid_cards(assistant):

@@ -1,0 +1,313 @@
+"""Stage 3, assemble: the context an answer needs, following the documents' structure.
+
+Retrieval finds small, precise passages; a question often needs a unit around them (LlamaIndex's
+auto-merging and sentence-window ideas, on the heading tree ingest recorded):
+
+- **list**: a passage that introduces a list (ends with ":" or announces "3 axes", "4 actions") brings
+  its items, the short passages after it or the headings under it; a heading whose passages are short
+  items brings them. Among the best passages, the lead-in that matches the question best (its words,
+  the count and the level the question names) wins; none matching, the list is the best passages.
+- **outline**: the heading the question names ("l'objectif 3 de l'axe I", "the roadmap") brings the
+  headings at the level asked, or one level below it, or its measures where it has no sub-headings.
+- **summary**: the document or heading asked about brings its parts, each with its opening sentence.
+- **comparison**: each side's best passages, searched apart (``retrieve``).
+- **howto**: the aid cards that the passages found describe, with their passages.
+- otherwise: the best passages, as retrieval ranked them.
+
+The same context feeds the extractive composer and the LLM's prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.aids import AidCatalogue
+from assistant.lang import pack
+from assistant.pipeline.frame import Frame
+from assistant.pipeline.retrieve import Retrieval
+from assistant.pipeline.tree import LEVEL_DEPTH, Tree, depth
+from assistant.sentences import SentenceBank, Wanted
+from vectorstore.models import Passage
+from vectorstore.text import tokenize
+
+ITEM_CHARS = 320  # a list item is short: one line of the document
+MAX_ITEMS = 12
+ANCHOR_DEPTH = 8  # the best passages whose lead-ins and headings are looked at
+_ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
+
+
+@dataclass
+class Unit:
+    passage: Passage
+    role: str  # "hit", "lead", "item", "part", "side", "aid"
+    label: str = ""  # what a part, a side or an aid is called in the answer
+    group: int = 0  # the side of a comparison
+
+
+@dataclass
+class Context:
+    frame: Frame
+    retrieval: Retrieval
+    units: list[Unit] = field(default_factory=list)
+    structure: str | None = None  # "list", "outline", "summary", "comparison", "howto": what was assembled
+    subject: str = ""  # the heading or document the structure belongs to
+    confident: bool = False  # the structure found is what the question names (a resolved heading, a count met)
+    aids: list[dict] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def passages(self) -> list[Passage]:
+        return list({u.passage.passage_id: u.passage for u in self.units}.values())
+
+
+class Assembler:
+    def __init__(self, tree: Tree, bank: SentenceBank, aids: AidCatalogue, documents: dict[str, dict]) -> None:
+        self.tree = tree
+        self.bank = bank
+        self.aids = aids
+        self.documents = documents
+        # Where the tree is deep enough to have axes: the documents a bare "les trois axes" is about.
+        self.structured = sorted((d for d in tree.by_document if tree.deepest_level(d) >= 2),
+                                 key=lambda d: -tree.deepest_level(d))
+
+    def __call__(self, frame: Frame, retrieval: Retrieval) -> Context:
+        ctx = Context(frame, retrieval)
+        passages = self.bank.index.passages
+        hits = [passages[h.passage_id] for h in retrieval.hits]
+        builder = {"outline": self.outline, "summary": self.summary, "list": self.listing,
+                   "comparison": self.comparison, "howto": self.howto}.get(frame.intent)
+        if builder is not None:
+            builder(ctx, hits)
+        if not ctx.units:
+            ctx.units = [Unit(p, "hit") for p in hits]
+        return ctx
+
+    # --- the documents a question is about ----------------------------------------------------
+
+    def _documents(self, frame: Frame, retrieval: Retrieval, hits: list[Passage]) -> list[str]:
+        """The documents named, else those of the best passages, else the structured ones."""
+        named = [d for d in retrieval.query.documents if self.tree.passages(d)]
+        if named:
+            sources = [d for d in named if self.documents.get(d, {}).get("translation_of") not in named]
+            return sorted(sources or named, key=lambda d: -self.tree.deepest_level(d))
+        seen = list(dict.fromkeys(p.document for p in hits))
+        return list(dict.fromkeys([*(self.structured if frame.unit in LEVEL_DEPTH else []), *seen, *self.structured]))
+
+    def _title(self, document: str, lang: str) -> str:
+        """What the asker calls the document (the manifest's ``called`` names), else its title."""
+        info = self.documents.get(document, {})
+        called = (info.get("called") or self.documents.get(info.get("translation_of", ""), {}).get("called") or {})
+        names = called.get(lang) or []
+        if names:
+            name = str(names[0])
+            return name[:1].upper() + name[1:]
+        return str(info.get("title", document))
+
+    # --- outline ------------------------------------------------------------------------------------
+
+    def outline(self, ctx: Context, hits: list[Passage]) -> None:
+        frame = ctx.frame
+        documents = self._documents(frame, ctx.retrieval, hits)
+        target = self.tree.resolve(frame.refs, documents) if frame.refs else None
+        if frame.refs and target is None:
+            ctx.notes["outline"] = "the heading named was not found"
+            return
+        document = target.document if target is not None else (documents[0] if documents else None)
+        if document is None:
+            return
+        items: list[Passage] = []
+        wanted = LEVEL_DEPTH.get(frame.unit or "")
+        if wanted is not None and wanted > (depth(target) if target is not None else 0):
+            items = self.tree.descendants(target, document, wanted)
+        if not items:
+            items = self.tree.children(target, document)
+        if not items and target is not None:  # a heading without sub-headings: its measures, else its passages
+            body = self.tree.body(target, document, subtree=True)
+            items = [p for p in body if p.kind == "measure"] or body
+        if not items:
+            return
+        ctx.structure = "outline"
+        ctx.subject = target.text_in(frame.language) if target is not None else self._title(document, frame.language)
+        ctx.confident = target is not None or bool(ctx.retrieval.query.documents) or (
+            frame.unit in LEVEL_DEPTH and self._on_topic(frame, [*items, *self.tree.body(None, document)],
+                                                        ctx.retrieval.query.naming))
+        if target is not None:
+            ctx.units.append(Unit(target, "lead"))
+        ctx.units.extend(Unit(p, "item") for p in items[:MAX_ITEMS * 2])
+
+    # --- summary ------------------------------------------------------------------------------------
+
+    def summary(self, ctx: Context, hits: list[Passage]) -> None:
+        frame = ctx.frame
+        named = bool(ctx.retrieval.query.documents) or bool(frame.refs)
+        documents = self._documents(frame, ctx.retrieval, hits)
+        target = self.tree.resolve(frame.refs, documents) if frame.refs else None
+        if not documents or (frame.refs and target is None):
+            return
+        if not named:  # a summary of a subject, not of a document: the list of what is said about it
+            self.listing(ctx, hits)
+            ctx.structure = "summary" if ctx.units else None
+            ctx.subject = ""
+            return
+        document = target.document if target is not None else documents[0]
+        parts = self.tree.children(target, document)
+        ctx.structure, ctx.confident = "summary", True
+        ctx.subject = target.text_in(frame.language) if target is not None else self._title(document, frame.language)
+        opening = [p for p in self.tree.body(target, document) if self._opens(p, target)]
+        if opening:
+            ctx.units.append(Unit(opening[0], "lead"))
+        if parts:
+            for part in parts[:MAX_ITEMS]:
+                body = [p for p in self.tree.body(part, document, subtree=True) if _sentence_like(p)]
+                if body:
+                    ctx.units.append(Unit(body[0], "part", label=part.text_in(frame.language)))
+        else:
+            ctx.units.extend(Unit(p, "part") for p in self.tree.body(target, document, subtree=True)[:MAX_ITEMS]
+                             if p not in (opening[:1]))
+
+    # --- list ---------------------------------------------------------------------------------------
+
+    def listing(self, ctx: Context, hits: list[Passage]) -> None:
+        frame = ctx.frame
+        wanted = Wanted(self.bank, frame.language, set(self._topic_tokens(frame)))
+        best: tuple[float, Passage, list[Passage], bool] | None = None
+        for p in hits[:ANCHOR_DEPTH]:
+            for lead, items in self._lists_at(p):
+                if len(items) < 2:
+                    continue
+                announced = _announced(lead.text)
+                count_met = frame.count is not None and len(items) == frame.count
+                lead_cover = wanted.overlap(self.bank.entry_tokens(lead, frame.language))
+                items_cover = max((wanted.overlap(self.bank.entry_tokens(i, frame.language)) for i in items),
+                                  default=0.0)
+                score = lead_cover + 0.5 * items_cover + (0.5 if count_met else 0.0) + \
+                    (0.2 if announced == len(items) else 0.0)
+                if best is None or score > best[0]:
+                    best = (score, lead, items, count_met)
+        if best is None or best[0] < 0.5:
+            return
+        score, lead, items, count_met = best
+        ctx.structure, ctx.subject = "list", lead.text_in(frame.language)
+        ctx.confident = count_met or score >= 1.0
+        ctx.units.append(Unit(lead, "lead"))
+        ctx.units.extend(Unit(i, "item") for i in items[:MAX_ITEMS])
+
+    def _lists_at(self, p: Passage) -> list[tuple[Passage, list[Passage]]]:
+        """The lists ``p`` belongs to or opens: (lead-in, items)."""
+        out: list[tuple[Passage, list[Passage]]] = []
+        for lead in self._leads_around(p):
+            if lead.kind == "heading":
+                body = self.tree.body(lead, lead.document)
+                if body and all(len(b.text) <= ITEM_CHARS for b in body):
+                    out.append((lead, body))
+                continue
+            after = self.tree.following(lead, MAX_ITEMS + 1)
+            announced = _announced(lead.text)
+            if after and after[0].kind == "heading":
+                heading = self.tree.heading_of(lead)
+                children = self.tree.children(heading, lead.document)
+                if children:
+                    out.append((lead, children))
+                continue
+            items: list[Passage] = []
+            for o in after:
+                if o.kind == "heading" or len(o.text) > ITEM_CHARS or o.section != lead.section:
+                    break
+                items.append(o)
+                if announced is not None and len(items) == announced:
+                    break
+            out.append((lead, items))
+        return out
+
+    def _leads_around(self, p: Passage) -> list[Passage]:
+        """``p`` if it introduces a list, the lead-in just before it if ``p`` is an item, and its heading."""
+        leads: list[Passage] = []
+        if p.text.rstrip().endswith(":") or p.kind == "heading":
+            leads.append(p)
+        doc = self.tree.passages(p.document)
+        i = next((k for k, o in enumerate(doc) if o.passage_id == p.passage_id), 0)
+        for o in reversed(doc[max(0, i - MAX_ITEMS):i]):
+            if o.text.rstrip().endswith(":") and o.kind != "heading":
+                leads.append(o)
+                break
+            if len(o.text) > ITEM_CHARS or o.kind == "heading":
+                break
+        heading = self.tree.heading_of(p)
+        if heading is not None and heading is not p:
+            leads.append(heading)
+        return leads
+
+    # --- comparison, howto ----------------------------------------------------------------------
+
+    def comparison(self, ctx: Context, hits: list[Passage]) -> None:
+        sides = ctx.retrieval.sides
+        if len(sides) < 2:
+            return
+        passages = self.bank.index.passages
+        ctx.structure = "comparison"
+        for g, side in enumerate(sides):
+            for h in [h for h in side.hits if passages[h.passage_id].kind != "heading"][:3]:
+                ctx.units.append(Unit(passages[h.passage_id], "side", label=side.label, group=g))
+
+    def howto(self, ctx: Context, hits: list[Passage]) -> None:
+        ranked = [(h.passage_id, h.score, h.matched_via) for h in ctx.retrieval.pool]
+        cards = self.aids.search({}, lambda: ranked, limit=5)["aids"]
+        passages = self.bank.index.passages
+        for card in cards:
+            cited = [c for c in card.get("citations", []) if c.get("passage_id") in passages]
+            if cited:
+                ctx.units.append(Unit(passages[cited[0]["passage_id"]], "aid", label=_aid_label(card)))
+                ctx.aids.append(card)
+        if ctx.units:
+            ctx.structure = "howto"
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _opens(self, p: Passage, target: Passage | None) -> bool:
+        """A passage that can open a summary: a sentence, after the document's title (not its cover)."""
+        if not _sentence_like(p):
+            return False
+        if target is None:
+            title = next((h for h in self.tree.passages(p.document) if h.kind == "heading"), None)
+            return title is None or p.order > title.order
+        return True
+
+    def _topic_tokens(self, frame: Frame) -> list[str]:
+        """The question's words but those that say how it asks (cues, level nouns, numbers)."""
+        p = pack(frame.language)
+        noise = set(tokenize(" ".join(p.cue_words), frame.language))
+        for level in p.units.values():
+            noise |= set(tokenize(" ".join(level.phrases), frame.language))
+        tokens = [t for t in tokenize(frame.asked, frame.language) if t not in noise and not t.isdigit()]
+        return tokens or tokenize(frame.asked, frame.language)
+
+    def _on_topic(self, frame: Frame, passages: list[Passage], naming: frozenset[str]) -> bool:
+        """Whether what the question asks about, besides the structure and the document it names, is
+        in ``passages``."""
+        p = pack(frame.language)
+        noise = set(tokenize(" ".join(p.cue_words), frame.language)) | naming
+        for level in p.units.values():
+            noise |= set(tokenize(" ".join(level.phrases), frame.language))
+        rest = {t for t in tokenize(frame.asked, frame.language) if t not in noise and not t.isdigit()
+                and p.number(t) is None}
+        if not rest:
+            return True
+        found = frozenset().union(*(self.bank.entry_tokens(x, frame.language) for x in passages)) if passages else frozenset()
+        return Wanted(self.bank, frame.language, rest).overlap(found) >= 0.5
+
+
+def _sentence_like(p: Passage) -> bool:
+    """Prose, not a list item cut mid-sentence nor a line of navigation."""
+    text = p.text.rstrip()
+    return len(text) >= 60 and not text.endswith((",", ":", ";"))
+
+
+def _announced(text: str) -> int | None:
+    """A count the lead-in announces ("autour de 3 axes principaux :", "4 actions serving…")."""
+    m = _ANNOUNCED.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _aid_label(card: dict) -> str:
+    operator = card.get("operator", "")
+    return f"{card['name']} ({operator})" if operator and operator != "non précisé" else str(card["name"])

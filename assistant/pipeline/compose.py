@@ -1,0 +1,237 @@
+"""Stage 5, compose: the assembled context → an answer, in the asker's language, every line quoted from
+a passage and cited.
+
+``Answerer`` is the interface both answerers implement: they receive the context, not the assistant.
+The extractive one (default, no LLM) has one composer per kind of context:
+
+- list: the lead-in, then every item; outline: the headings at the level asked; summary: one line per
+  part, under the part's title; comparison: each side under its name; howto: each aid or programme
+  under its name and operator; yes/no: the sentence that settles it first (or that the documents do
+  not settle it); factoid and definition: the sentences that answer (``assistant/answer.py``).
+
+A line is (label, sentence, passage, language); ``finish`` numbers the citations, drops a line that
+``verify`` rejects, and writes the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences
+from assistant.lang import pack
+from assistant.pipeline.assemble import Context, Unit
+from assistant.pipeline.verify import Verifier
+from assistant.retrieval import Hit
+from assistant.schemas import AnswerSentence, ChatResponse, Citation
+from assistant.sentences import SentenceBank, Wanted
+from vectorstore.models import Passage
+from vectorstore.text import tokenize
+
+SETTLED = 0.5  # a yes/no question is settled by a sentence holding this share of its words
+SECOND = 0.75  # a second sentence joins it only when it holds this share
+
+
+@dataclass
+class Line:
+    text: str  # a sentence of ``passage`` as shown in ``lang``
+    passage: Passage
+    lang: str
+    label: str = ""
+
+
+@dataclass
+class Draft:
+    lead: str
+    lines: list[Line]
+    bulleted: bool
+    tail: list[str] = field(default_factory=list)  # said after the lines ("nothing about X")
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, ctx: Context) -> ChatResponse | None: ...
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, bank: SentenceBank, verifier: Verifier, citation, lead_dated) -> None:
+        self.bank = bank
+        self.verifier = verifier
+        self.citation = citation  # (passage, n, lang) -> Citation
+        self.lead_dated = lead_dated  # (lang) -> the lead-in of an answer about the present, or None
+
+    def answer(self, ctx: Context) -> ChatResponse | None:
+        draft = self.compose(ctx)
+        return finish(draft, ctx, self.verifier, self.citation) if draft else None
+
+    def compose(self, ctx: Context) -> Draft | None:
+        composer = {"list": self.listing, "outline": self.outline, "summary": self.summary,
+                    "comparison": self.comparison, "howto": self.howto}.get(ctx.structure or "")
+        draft = composer(ctx) if composer else None
+        if draft is None or not draft.lines:
+            draft = self.sentences(ctx)
+        if draft is not None and ctx.frame.present and (dated := self.lead_dated(ctx.frame.language)):
+            draft.lead = dated
+        return draft
+
+    # --- composers ----------------------------------------------------------------------------
+
+    def outline(self, ctx: Context) -> Draft:
+        lang = ctx.frame.language
+        replies = pack(lang).replies
+        lines = [Line(*self._whole(u.passage, lang)) for u in ctx.units if u.role == "item"]
+        return Draft(replies.outline_of.format(subject=_unstop(ctx.subject)), lines, bulleted=True)
+
+    def listing(self, ctx: Context) -> Draft:
+        lang = ctx.frame.language
+        replies = pack(lang).replies
+        lead = next((u.passage for u in ctx.units if u.role == "lead"), None)
+        lines: list[Line] = []
+        head = replies.lead_in_list
+        if lead is not None and lead.kind == "heading":
+            head = replies.list_of.format(subject=_unstop(lead.text_in(lang)))
+        elif lead is not None:
+            shown = lead.read_in(lang)
+            sentences = self.bank.sentences(lead, shown)
+            if sentences:
+                lines.append(Line(sentences[-1].text, lead, shown))  # the sentence that opens the list
+                head = LEAD_IN[lang]
+        items = [Line(*self._first(u.passage, lang)) for u in ctx.units if u.role == "item"]
+        if lines:  # the lead-in sentence, then its items under it
+            return Draft(head, lines + items, bulleted=True)
+        return Draft(head, items, bulleted=True)
+
+    def summary(self, ctx: Context) -> Draft:
+        lang = ctx.frame.language
+        replies = pack(lang).replies
+        lines = []
+        for u in ctx.units:
+            if u.role in ("lead", "part"):
+                text, passage, shown = self._first(u.passage, lang, whole=False)
+                lines.append(Line(text, passage, shown, label=_unstop(u.label)))
+        subject = _unstop(ctx.subject) if ctx.subject else ""
+        lead = replies.summary_of.format(subject=subject) if subject else LEAD_IN[lang]
+        return Draft(lead, _dedupe(lines), bulleted=True)
+
+    def comparison(self, ctx: Context) -> Draft:
+        lang = ctx.frame.language
+        replies = pack(lang).replies
+        lines: list[Line] = []
+        tail: list[str] = []
+        for side in ctx.retrieval.sides:
+            hits = [Hit(u.passage.passage_id, 1.0) for u in ctx.units if u.role == "side" and u.label == side.label]
+            chosen = choose_sentences(self.bank, side.query, hits, as_list=False, max_sentences=2)[:2]
+            if not chosen:
+                tail.append(replies.compare_missing.format(side=side.label))
+            lines.extend(Line(c.sentence.text, c.passage, c.lang, label=side.label) for c in chosen)
+        return Draft(LEAD_IN[lang], lines, bulleted=True, tail=tail)
+
+    def howto(self, ctx: Context) -> Draft:
+        lang = ctx.frame.language
+        lines = []
+        for u, card in zip([u for u in ctx.units if u.role == "aid"], ctx.aids):
+            text, passage, shown = self._quoting(u.passage, lang, [c.get("quote", "") for c in card["citations"]])
+            lines.append(Line(text, passage, shown, label=u.label))
+        return Draft(pack(lang).replies.howto, _dedupe(lines), bulleted=True)
+
+    def sentences(self, ctx: Context) -> Draft | None:
+        """The sentences that answer (factoid, definition, yes/no, and any context without structure)."""
+        frame, q = ctx.frame, ctx.retrieval.query
+        as_list = frame.intent in ("list", "summary", "howto")
+        hits = ctx.retrieval.hits
+        chosen = choose_sentences(self.bank, q, hits, as_list, max_sentences=6 if as_list else 4)
+        if not chosen:
+            return None
+        replies = pack(frame.language).replies
+        if frame.intent == "yesno":
+            chosen.sort(key=lambda c: -c.score)
+            wanted = Wanted(self.bank, q.lang, set(q.content_tokens) - q.naming, context=q.context)
+            best = chosen[0]
+            settled = best.lang == q.lang and wanted.overlap(best.sentence.tokens) >= SETTLED
+            lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen[:2]
+                     if c is best or (c.lang == q.lang and wanted.overlap(c.sentence.tokens) >= SECOND)]
+            return Draft(replies.yes_no if settled else replies.unsettled, lines, bulleted=False)
+        lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen]
+        listed = as_list and len(lines) > 1
+        return Draft((LEAD_IN_LIST if listed else LEAD_IN)[frame.language], lines, bulleted=listed)
+
+    # --- what a unit says -----------------------------------------------------------------------
+
+    def _whole(self, p: Passage, lang: str) -> tuple[str, Passage, str]:
+        """A heading or an item: its whole text as shown, or its first sentence when it is long."""
+        shown = p.read_in(lang)
+        text = p.text_in(shown)
+        return (text, p, shown) if len(text) <= 320 else self._first(p, lang)
+
+    def _first(self, p: Passage, lang: str, whole: bool = True) -> tuple[str, Passage, str]:
+        """A passage's opening sentence as shown (a short item: all of it, unless not ``whole``)."""
+        shown = p.read_in(lang)
+        if whole and len(p.text_in(shown)) <= 320:
+            return p.text_in(shown), p, shown
+        sentences = self.bank.sentences(p, shown)
+        return (sentences[0].text if sentences else p.text_in(shown)), p, shown
+
+    def _quoting(self, p: Passage, lang: str, quotes: list[str]) -> tuple[str, Passage, str]:
+        """The sentence of ``p`` that holds one of ``quotes`` (an aid card's), as shown in ``lang``."""
+        original = self.bank.sentences(p, p.language)
+        at = next((i for i, s in enumerate(original) if any(q and q[:60] in s.text for q in quotes)), 0)
+        shown = p.read_in(lang)
+        sentences = self.bank.sentences(p, shown)
+        if not sentences:
+            return p.text_in(shown), p, shown
+        return sentences[min(at, len(sentences) - 1)].text, p, shown
+
+
+def finish(draft: Draft, ctx: Context, verifier: Verifier, citation) -> ChatResponse | None:
+    """Number the citations in order of first use, keep the lines ``verify`` accepts, write the text."""
+    lang = ctx.frame.language
+    replies = pack(lang).replies
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    sentences: list[AnswerSentence] = []
+    body: list[str] = []
+    for line in draft.lines:
+        score = verifier.quoted(line.text, line.passage, line.lang)
+        if score < 0.5:
+            continue
+        pid = line.passage.passage_id
+        if pid not in numbers:
+            numbers[pid] = len(numbers) + 1
+            citations.append(citation(line.passage, numbers[pid], line.lang))
+        sentences.append(AnswerSentence(text=line.text, citations=[numbers[pid]], support=score))
+        shown = line.text
+        if line.lang != lang:  # no translation yet: the original, marked as such
+            shown += " " + replies.original_language.format(language=replies.language_names.get(line.lang, line.lang))
+        label = f"{line.label}{replies.label_separator}" if line.label else ""
+        body.append(f"{label}{shown} [{numbers[pid]}]")
+    if not sentences:
+        return None
+    if draft.bulleted and len(body) > 1:
+        text = draft.lead + "\n" + "\n".join(f"- {b}" for b in body)
+    else:
+        text = draft.lead + "\n" + " ".join(body)
+    if draft.tail:
+        text += "\n" + " ".join(draft.tail)
+    return ChatResponse(answer=text, abstained=False, language=lang, standalone_question=ctx.frame.question,
+                        answerer="extractive", sentences=sentences, citations=citations)
+
+
+def _unstop(text: str) -> str:
+    return text.strip().rstrip(" .:;")
+
+
+def _dedupe(lines: list[Line]) -> list[Line]:
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        key = " ".join(tokenize(line.text, line.lang))
+        if key not in seen:
+            seen.add(key)
+            out.append(line)
+    return out
+
+
+__all__ = ["Answerer", "Draft", "ExtractiveAnswerer", "Line", "Unit", "finish"]

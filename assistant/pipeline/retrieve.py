@@ -1,0 +1,80 @@
+"""Stage 2, retrieve: the frame's question → ranked passages (``assistant/retrieval.py`` does the
+hybrid search). A comparison is searched side by side: each side's passages, not whichever side the
+question's words favour; two named documents are two sides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from assistant.errors import InvalidQueryError
+from assistant.lang import pack
+from assistant.pipeline.frame import Frame
+from assistant.retrieval import Hit, HybridSearcher, Query
+from vectorstore.text import tokenize
+
+POOL = 60  # the aid cards and the assembler rank on the whole pool
+TOP = 8  # what the answer reads first
+
+
+@dataclass
+class Side:
+    label: str
+    query: Query
+    hits: list[Hit]
+    document: str = ""  # a side that is a named document: found when it has passages
+
+
+@dataclass
+class Retrieval:
+    query: Query
+    pool: list[Hit]
+    sides: list[Side] = field(default_factory=list)
+
+    @property
+    def hits(self) -> list[Hit]:
+        return self.pool[:TOP]
+
+
+class Retriever:
+    def __init__(self, searcher: HybridSearcher) -> None:
+        self.searcher = searcher
+
+    def query(self, text: str, lang: str, context: str = "") -> Query:
+        q = self.searcher.prepare(text, lang, context)
+        if not q.tokens:
+            raise InvalidQueryError("the question has only common words (stopwords); name what you are looking for")
+        return q
+
+    def __call__(self, frame: Frame) -> Retrieval:
+        q = self.query(frame.asked, frame.language, frame.context)
+        retrieval = Retrieval(q, self.searcher.search(q, POOL))
+        if frame.intent == "comparison":
+            retrieval.sides = self.sides(frame, q)
+        return retrieval
+
+    def sides(self, frame: Frame, q: Query) -> list[Side]:
+        """Each side searched on its own: a named side by its name (with the question's other words as
+        lighter context), or, when the question names two documents, the question within each."""
+        out: list[Side] = []
+        if len(frame.targets) == 2:
+            cues = pack(frame.language).cue_words
+            rest = " ".join(w for w in tokenize(frame.asked, frame.language)
+                            if w not in set(tokenize(" ".join(frame.targets), frame.language)) and w not in cues)
+            for target in frame.targets:
+                try:
+                    side = self.searcher.prepare(target, frame.language, rest)
+                except Exception:  # a side of stopwords only: no side
+                    continue
+                if side.tokens:
+                    out.append(Side(target, side, self.searcher.search(side, 12)))
+        else:
+            info = {d["id"]: d for d in self.searcher.index.extra("documents", [])}  # type: ignore[union-attr]
+            sources = sorted(d for d in q.documents if info.get(d, {}).get("translation_of") not in q.documents)
+            if len(sources) < 2:
+                return out
+            for document in sources:
+                side_q = replace(q, documents=frozenset({document}))
+                hits = [h for h in self.searcher.search(side_q, 30)
+                        if self.searcher.index.passages[h.passage_id].document == document][:6]
+                out.append(Side(str(info.get(document, {}).get("title", document)), side_q, hits, document))
+        return out
