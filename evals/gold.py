@@ -204,6 +204,12 @@ class CorpusDocument:
     folded: str
 
 
+def as_indexed(text: str) -> str:
+    """A document's text as ingest indexes it: markdown bold markers and dead link placeholders
+    dropped (``ingest.parse.display_text``), so that evidence is quoted as people read it."""
+    return text.replace("**", "").replace("([lien](#))", "")
+
+
 class CorpusText:
     """The raw documents of ``manifest.yaml``, folded, to locate evidence strings."""
 
@@ -224,7 +230,7 @@ class CorpusText:
         for doc_id, file, language in entries:
             path = corpus_dir / file
             if path.is_file():  # a document ingest skips cannot hold evidence either
-                docs.append(CorpusDocument(doc_id, language, fold(path.read_text(encoding="utf-8", errors="replace"))))
+                docs.append(CorpusDocument(doc_id, language, fold(as_indexed(path.read_text(encoding="utf-8", errors="replace")))))
         return cls(docs)
 
     def holding(self, evidence: str) -> list[CorpusDocument]:

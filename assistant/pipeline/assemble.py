@@ -117,7 +117,9 @@ class Assembler:
             return
         items: list[Passage] = []
         wanted = LEVEL_DEPTH.get(frame.unit or "")
-        if wanted is not None and wanted > (depth(target) if target is not None else 0):
+        if frame.unit == "measure" and target is not None:  # "les mesures du 1.b": its bold measures
+            items = [p for p in self.tree.body(target, document, subtree=True) if p.kind == "measure"]
+        elif wanted is not None and wanted > (depth(target) if target is not None else 0):
             items = self.tree.descendants(target, document, wanted)
         if not items:
             items = self.tree.children(target, document)
@@ -126,11 +128,13 @@ class Assembler:
             items = [p for p in body if p.kind == "measure"] or body
         if not items:
             return
-        ctx.structure = "outline"
+        confident = target is not None or self._on_topic(frame, [*items, *self.tree.body(None, document)],
+                                                         ctx.retrieval.query.naming)
+        if not confident:  # "les 4 axes de la stratégie franco-québécoise": a list the passages hold
+            self.listing(ctx, hits)
+            return
+        ctx.structure, ctx.confident = "outline", True
         ctx.subject = target.text_in(frame.language) if target is not None else self._title(document, frame.language)
-        ctx.confident = target is not None or bool(ctx.retrieval.query.documents) or (
-            frame.unit in LEVEL_DEPTH and self._on_topic(frame, [*items, *self.tree.body(None, document)],
-                                                        ctx.retrieval.query.naming))
         if target is not None:
             ctx.units.append(Unit(target, "lead"))
         ctx.units.extend(Unit(p, "item") for p in items[:MAX_ITEMS * 2])
@@ -144,7 +148,8 @@ class Assembler:
         target = self.tree.resolve(frame.refs, documents) if frame.refs else None
         if not documents or (frame.refs and target is None):
             return
-        if not named:  # a summary of a subject, not of a document: the list of what is said about it
+        topical = not frame.refs and not self._on_topic(frame, [], ctx.retrieval.query.naming)
+        if not named or topical:  # a summary of a subject, not of a document: the list of what is said about it
             self.listing(ctx, hits)
             ctx.structure = "summary" if ctx.units else None
             ctx.subject = ""
@@ -304,8 +309,8 @@ def _sentence_like(p: Passage) -> bool:
 
 def _announced(text: str) -> int | None:
     """A count the lead-in announces ("autour de 3 axes principaux :", "4 actions serving…")."""
-    m = _ANNOUNCED.search(text)
-    return int(m.group(1)) if m else None
+    found = _ANNOUNCED.findall(text)  # the last: "12 objectifs qui s'articulent autour de 4 axes :"
+    return int(found[-1]) if found else None
 
 
 def _aid_label(card: dict) -> str:

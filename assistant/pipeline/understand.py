@@ -23,7 +23,7 @@ import unicodedata
 
 from assistant.followup import needs_context, standalone
 from assistant.glossary import Glossary
-from assistant.lang import LEVELS, Pack, pack
+from assistant.lang import LEVELS, Pack, available, pack
 from assistant.pipeline.frame import Frame, Ref
 from assistant.refusal import asked_kind, is_present, preamble
 from assistant.schemas import Turn
@@ -36,6 +36,7 @@ HEADING_LEVELS = ("axis", "objective", "sub_objective")
 _CLAUSE = re.compile(r"[^.!?;؟\n:]+[.!?;؟\n:]*")
 _NAME = re.compile(r"(?<=[\s'’(«\"])(?:[A-ZÀ-Ý][\w’'-]*[A-Za-zÀ-ÿ]|[A-Z]{2,}\w*)")
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
+_DOTTED = re.compile(r"(?<![\w.])(?:(?P<axis>I{1,3}|IV)\.)?(?P<objective>[1-9])\.(?P<sub>[a-h])?(?![\w.])")
 _ARABIC_AND = re.compile(r"\s(?=و[^\W\d_])")
 _TRAILING = " \t\n?!.؟;:,،"
 
@@ -64,11 +65,17 @@ class Understander:
                 context = " ".join(filter(None, [context, self.answer_subject(history, language)]))
         folded = fold(asked)
         intent, why = intent_of(folded, p)
-        refs, count = references(asked, p)
-        unit = unit_of(folded, p)
+        refs, count, unit = (), None, None
+        for other in [p, *(pack(code) for code in available() if code != language)]:
+            refs, count = references(asked, other)
+            unit = unit_of(folded, other)
+            if refs or unit:  # "the objectifs under axe I": the level nouns of another language
+                break
         kind = asked_kind(asked, language)
         if kind is not None and intent in ("definition", "list", "yesno"):
             intent, why = "factoid", f"asks for a {kind}"
+        if intent == "factoid" and count is not None and kind is None:  # "c koi les 4 axes…": a list
+            intent, why = "list", f"expects {count} things"
         if intent == "list" and unit in HEADING_LEVELS:
             intent, why = "outline", f"lists headings ({unit})"
         if refs and intent in ("definition", "factoid", "list") and kind is None:
@@ -215,7 +222,13 @@ def references(text: str, p: Pack) -> tuple[tuple[Ref, ...], int | None]:
                     if (n := p.number(w)) is not None and (fold(w) in p.numbers or w.isdigit()):
                         if not (after and w == after[0] and level in refs):
                             count = n
-    ordered = tuple(Ref(level, refs[level]) for level in LEVELS if level in refs)
+    for m in _DOTTED.finditer(text):  # "1.b de l'axe I", "I.1.b", "II.3"
+        if m.group("axis"):
+            refs.setdefault("axis", p.ordinal(m.group("axis")) or 0)
+        refs.setdefault("objective", int(m.group("objective")))
+        if m.group("sub"):
+            refs.setdefault("sub_objective", ord(m.group("sub").lower()) - ord("a") + 1)
+    ordered = tuple(Ref(level, refs[level]) for level in LEVELS if level in refs and refs[level])
     return ordered, count
 
 
