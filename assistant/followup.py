@@ -30,7 +30,7 @@ _LEANS_ON_CONTEXT = re.compile(
     r"هو|هي|هم|ذلك|تلك|هذا|هذه)\s*(?:\?|$)"
     r"|\b(?:it|its|they|them|their|this one|that one|ce dispositif|ce programme|cette aide|celui-ci|celle-ci|"
     r"ce festival|cette plateforme|cet appel)\b"
-    r"|(?:ها|هم|ه)\s*[؟?]?\s*$",
+    r"|(?:ها|هم|ه)(?:\s*+[؟?])?\s*+$",  # possessive: two optional runs of spaces tried every split
     re.IGNORECASE,
 )
 _FEW_WORDS = 4
@@ -44,19 +44,24 @@ _PREPOSITIONS = {
     "en": r"for|in|on|about|with|at|against|regarding",
     "ar": r"في|على|عن|مع|إلى|لل[^\s؟?،,.]+",
 }
-# The message: a connector, then a complement (or, after "what about", what it is about).
+# The message: a connector, then a complement (or, after "what about", what it is about). Matched whole
+# against the message less its closing punctuation and spaces (``_trimmed``), so no pattern needs an
+# optional run before its end: a lazy ``.+?`` followed by ``\s*[?!.]*\s*$`` tried every split of a long
+# run of punctuation, quadratic in it (issue 23). The runs of spaces inside are possessive (``\s++``) for
+# the same reason: only ``.+``, once, can give characters back.
 _SWITCH = {
-    "fr": re.compile(r"^\s*(?:et|mais)\s+(?:qu'en est-il\s+|quid\s+)?(?P<rest>(?P<prep>pour|aux?|à|dans|sur|chez|"
-                     r"côté|concernant|en ce qui concerne)\s+.+?)\s*[?!.]*\s*$"
-                     r"|^\s*(?:et\s+)?(?:qu'en est-il|quid)\s+(?P<obj>(?:de|des|du|d')\b.+?)\s*[?!.]*\s*$",
+    "fr": re.compile(r"^\s*+(?:et|mais)\s++(?:qu'en est-il\s++|quid\s++)?(?P<rest>(?P<prep>pour|aux?|à|dans|sur|"
+                     r"chez|côté|concernant|en ce qui concerne)\s++.+)"
+                     r"|^\s*+(?:et\s++)?(?:qu'en est-il|quid)\s++(?P<obj>(?:de|des|du|d')\b.+)",
                      re.IGNORECASE),
-    "en": re.compile(rf"^\s*(?:and|but)\s+(?:what about\s+)?(?P<rest>(?P<prep>{_PREPOSITIONS['en']})\s+.+?)"
-                     r"\s*[?!.]*\s*$"
-                     r"|^\s*(?:and\s+|but\s+)?(?:what|how)\s+about\s+(?P<obj>.+?)\s*[?!.]*\s*$",
+    "en": re.compile(rf"^\s*+(?:and|but)\s++(?:what about\s++)?(?P<rest>(?P<prep>{_PREPOSITIONS['en']})\s++.+)"
+                     r"|^\s*+(?:and\s++|but\s++)?(?:what|how)\s++about\s++(?P<obj>.+)",
                      re.IGNORECASE),
-    "ar": re.compile(r"^\s*(?:و|وبالنسبة\s+)(?P<rest>(?P<prep>في|على|مع|إلى|لل)\s*\S.*?)\s*[؟?!.]*\s*$"
-                     r"|^\s*و?(?:ماذا|ما)\s+عن\s+(?P<obj>.+?)\s*[؟?!.]*\s*$"),
+    "ar": re.compile(r"^\s*+(?:و|وبالنسبة\s++)(?P<rest>(?P<prep>في|على|مع|إلى|لل)\s*+\S.*)"
+                     r"|^\s*+و?(?:ماذا|ما)\s++عن\s++(?P<obj>.+)"),
 }
+# What closes a message and is not part of its topic.
+_CLOSING = {"fr": "?!.", "en": "?!.", "ar": "؟?!."}
 # What a message after "what about" must not be: a pronoun ("What about it?") or a clause ("…do they").
 _NOT_A_TOPIC = re.compile(
     r"\b(?:it|its|they|them|their|this|that|these|those|he|she|do|does|did|is|are|was|were|can|could|"
@@ -72,6 +77,9 @@ _VERBS = {
                     "exists offer offers".split()),
     "ar": frozenset(),
 }
+# Where a complement starts in the earlier question: a preposition as a word of its own.
+_HEADS = {lang: re.compile(rf"(?:^|(?<=\s))(?:{words})(?=\s|$|[?؟])", re.IGNORECASE)
+          for lang, words in _PREPOSITIONS.items()}
 # "Qu'en est-il des musées ?" asks about "les musées".
 _PARTITIVE = {"des ": "les ", "du ": "le ", "de la ": "la ", "de l'": "l'", "d'": ""}
 
@@ -102,13 +110,13 @@ def previous_question(history: list[Turn], lang: str, depth: int = _DEPTH) -> st
 def switch_topic(message: str, previous: str, lang: str) -> str | None:
     """``previous`` with its last complement replaced by the one ``message`` asks about, or None when
     ``message`` does not only change the topic or ``previous`` has no complement to replace."""
-    match = _SWITCH[lang].match(message.replace("’", "'"))
+    match = _SWITCH[lang].fullmatch(_trimmed(message.replace("’", "'"), lang))
     if match is None:
         return None
     prep, obj = match.group("prep"), match.group("obj")
     if obj is not None and _NOT_A_TOPIC.search(obj):
         return None
-    heads = list(re.finditer(rf"(?:^|(?<=\s))(?:{_PREPOSITIONS[lang]})(?=\s|$|[?؟])", previous, re.IGNORECASE))
+    heads = list(_HEADS[lang].finditer(previous))
     if not heads:
         return None
     same = [h for h in heads if prep and h.group(0).lower() == prep.lower()]
@@ -126,6 +134,14 @@ def switch_topic(message: str, previous: str, lang: str) -> str | None:
     else:
         new = match.group("rest").strip()
     return f"{previous[:head.start()]}{new}{' ' if previous[stop:stop + 1].isalnum() else ''}{previous[stop:]}".strip()
+
+
+def _trimmed(message: str, lang: str) -> str:
+    """``message`` without the spaces and punctuation that close it ("museums ?!", "المتاحف؟")."""
+    end = len(message)
+    while end and (message[end - 1].isspace() or message[end - 1] in _CLOSING[lang]):
+        end -= 1
+    return message[:end]
 
 
 def _complement_end(text: str, head: re.Match[str], heads: list[re.Match[str]], lang: str) -> int:

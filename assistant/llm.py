@@ -155,12 +155,13 @@ class LLMAnswerer:
         return text, valid, best
 
 
-_DECLINED = re.compile(rf"\W*{DECLINE}\b", re.IGNORECASE)
+_DECLINED = re.compile(rf"\b{DECLINE}\b", re.IGNORECASE)
 
 
 def declined(written: str) -> bool:
-    """Whether the model's reply opens with the decline (quoted or not, whatever explanation follows)."""
-    return _DECLINED.match(written) is not None
+    """Whether the model's reply holds the decline anywhere (quoted or not, whatever comes around it): a
+    reply that says NO_ANSWER and then writes sentences anyway has still said the passages do not answer."""
+    return _DECLINED.search(written) is not None
 
 
 def assistant_support(assistant, text, vector, passage, lang) -> float:

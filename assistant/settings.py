@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(2000, description="Longest accepted question, in characters.")
     max_history_turns: int = Field(50, description="Most history turns accepted in one request.")
     max_history_chars: int = Field(20000, description="Most characters of history accepted in one request.")
+    max_turn_chars: int = Field(8000, description="Longest accepted history turn, in characters (a question is at most MAX_MESSAGE_CHARS; an answer is longer).")
     max_k: int = Field(50, description="Largest number of search results one request may ask for.")
     max_body_bytes: int = Field(262144, description="Largest request body accepted by the web app.")
     rate_limit_per_minute: int = Field(0, description="Requests per minute per client IP on /api; 0 disables it (local use).")

@@ -26,12 +26,14 @@ _MEASURE = re.compile(r"^-\s+\*\*")
 _LIST_ITEM = re.compile(r"^[-•]\s+")
 _BROKEN_START = re.compile(r"^(?:[a-zà-ÿ]|\d{4}\)\s)")
 _TERMINAL = re.compile(r"[.!?:;)»\]؟]\s*$")
-_LINK_PLACEHOLDER = re.compile(r"\s*\(\[lien\]\(#\)\)")
+# Each pattern that opens on a run of spaces starts it only where the run starts (``(?<!\s)``): tried at
+# every position of a long run, it would be quadratic in the run (tests/test_patterns_linear.py).
+_LINK_PLACEHOLDER = re.compile(r"(?<!\s)\s*\(\[lien\]\(#\)\)")
 # The label a web page gives a link to a file, kept by the scrape: "pdf - 630 KB [630 KB] français (fr)".
-_FILE_LINK = re.compile(r"\s*\b(?:pdf|docx?|xlsx?|odt|zip)\s+-\s+\d+(?:[.,]\d+)?\s*[KMG]B\s*\[\d+(?:[.,]\d+)?\s*[KMG]B\]"
+_FILE_LINK = re.compile(r"(?<!\s)\s*\b(?:pdf|docx?|xlsx?|odt|zip)\s+-\s+\d+(?:[.,]\d+)?\s*[KMG]B\s*\[\d+(?:[.,]\d+)?\s*[KMG]B\]"
                         r"(?:\s+[^\W\d_]+\s\([a-z]{2}\))*", re.IGNORECASE)
 # A bullet in the middle of a line: the scrape lost the line break before a list item.
-_INLINE_BULLET = re.compile(r"\s+(?=•\s)")
+_INLINE_BULLET = re.compile(r"(?<!\s)\s+(?=•\s)")
 
 
 @dataclass

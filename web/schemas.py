@@ -93,6 +93,9 @@ def check_limits(body: ChatRequest, settings: Settings) -> str | None:
     history = body.history or []
     if len(history) > settings.max_history_turns:
         return f"history has too many turns ({len(history)}, at most {settings.max_history_turns})"
+    for i, turn in enumerate(history):
+        if len(turn.content) > settings.max_turn_chars:
+            return f"history turn {i} is too long ({len(turn.content)} characters, at most {settings.max_turn_chars})"
     chars = sum(len(t.content) for t in history)
     if chars > settings.max_history_chars:
         return f"history is too long ({chars} characters, at most {settings.max_history_chars})"

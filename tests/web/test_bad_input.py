@@ -242,6 +242,14 @@ CASES = [
     pytest.param(Case("POST", CHAT, 422, "history has too many turns (20000, at most 50)",
                       json={"message": "culture", "history": history_of(20_000)},
                       settings={"max_body_bytes": 2_000_000}), id="history-20000-turns"),
+    pytest.param(Case("POST", CHAT, 422, "history turn 1 is too long (19916 characters, at most 8000)",
+                      json={"message": "And for music?", "history": [
+                          {"role": "user", "content": "Which aids exist for digital creation?"},
+                          {"role": "user", "content": "and what about " + ".!" * 9950 + "x"}]}),
+                 id="history-turn-over-its-own-limit"),
+    pytest.param(Case("POST", "/api/chat/stream", 422, "history turn 0 is too long (8001 characters, at most 8000)",
+                      json={"message": "Et pour la musique ?", "history": [{"role": "user", "content": "?" * 8001}]}),
+                 id="history-turn-over-its-own-limit-stream"),
     pytest.param(Case("POST", CHAT, 422, "history.0.role 'user' or 'assistant'",
                       json={"message": "culture", "history": history_of(1, "system")}), id="history-system-role"),
     # conversation ids: unknown (well-formed) and malformed, GET and POST
