@@ -29,7 +29,6 @@ from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
 SETTLED = 0.5  # a yes/no question is settled by a sentence holding this share of its words
-SECOND = 0.75  # a second sentence joins it only when it holds this share
 
 
 @dataclass
@@ -129,30 +128,38 @@ class ExtractiveAnswerer:
             lines.extend(Line(c.sentence.text, c.passage, c.lang, label=side.label) for c in chosen)
         return Draft(LEAD_IN[lang], lines, bulleted=True, tail=tail)
 
-    def howto(self, ctx: Context) -> Draft:
+    def howto(self, ctx: Context) -> Draft | None:
+        """What answers the question first, then the aids and programmes among the best passages, each
+        under its name and operator; none there, the answer is the sentences alone."""
         lang = ctx.frame.language
+        top = {h.passage_id for h in ctx.retrieval.hits}
         lines = []
         for u, card in zip([u for u in ctx.units if u.role == "aid"], ctx.aids):
-            text, passage, shown = self._quoting(u.passage, lang, [c.get("quote", "") for c in card["citations"]])
-            lines.append(Line(text, passage, shown, label=u.label))
-        return Draft(pack(lang).replies.howto, _dedupe(lines), bulleted=True)
+            if u.passage.passage_id in top:
+                text, passage, shown = self._quoting(u.passage, lang, [c.get("quote", "") for c in card["citations"]])
+                lines.append(Line(text, passage, shown, label=u.label))
+        if not lines:
+            return None
+        answer = self.sentences(ctx)
+        first = [line for line in (answer.lines if answer else [])[:2]
+                 if line.passage.passage_id not in {x.passage.passage_id for x in lines}]
+        return Draft(pack(lang).replies.howto, _dedupe(first + lines), bulleted=True)
 
     def sentences(self, ctx: Context) -> Draft | None:
         """The sentences that answer (factoid, definition, yes/no, and any context without structure)."""
         frame, q = ctx.frame, ctx.retrieval.query
-        as_list = frame.intent in ("list", "summary", "howto")
+        as_list = frame.intent in ("list", "summary")
         hits = ctx.retrieval.hits
         chosen = choose_sentences(self.bank, q, hits, as_list, max_sentences=6 if as_list else 4)
         if not chosen:
             return None
         replies = pack(frame.language).replies
-        if frame.intent == "yesno":
+        if frame.intent == "yesno":  # the sentence that settles it first, then what else answers
             chosen.sort(key=lambda c: -c.score)
             wanted = Wanted(self.bank, q.lang, set(q.content_tokens) - q.naming, context=q.context)
             best = chosen[0]
             settled = best.lang == q.lang and wanted.overlap(best.sentence.tokens) >= SETTLED
-            lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen[:2]
-                     if c is best or (c.lang == q.lang and wanted.overlap(c.sentence.tokens) >= SECOND)]
+            lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen]
             return Draft(replies.yes_no if settled else replies.unsettled, lines, bulleted=False)
         lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen]
         listed = as_list and len(lines) > 1

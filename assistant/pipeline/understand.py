@@ -63,8 +63,13 @@ class Understander:
                 asked = resolved.asked
             elif context:
                 context = " ".join(filter(None, [context, self.answer_subject(history, language)]))
+        before, question_part = preamble(asked, language)
         folded = fold(asked)
-        intent, why = intent_of(folded, p)
+        # What the asker says of themselves ("Je suis éditeur :") makes a how-to question only when the
+        # question itself asks nothing else ("…, what can I get?" / "Amazon peut-il…?" is a yes/no).
+        intent, why = intent_of(fold(question_part), p)
+        if before and intent == "factoid" and p.intents["howto"].search(fold(before)):
+            intent, why = "howto", "the asker describes themselves"
         refs, count, unit = (), None, None
         for other in [p, *(pack(code) for code in available() if code != language)]:
             refs, count = references(asked, other)
@@ -81,7 +86,6 @@ class Understander:
         if refs and intent in ("definition", "factoid", "list") and kind is None:
             intent, why = "outline", "names a heading"
         targets = sides(asked, p) if intent == "comparison" else ()
-        before, _ = preamble(asked, language)
         return Frame(language, intent, message, question, asked, context=context, relation=relation,  # type: ignore[arg-type]
                      targets=targets, refs=refs, unit=unit, count=count, answer_kind=kind, preamble=before,
                      present=is_present(asked), instruction=instruction, notes={"intent": why})
