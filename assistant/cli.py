@@ -286,18 +286,19 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from vectorstore.index import current_build
-    from web.app import create_app
+    from web.app import SERVER_OPTIONS, create_app
 
     settings = _settings(ctx)
     if current_build(settings.data_dir) is None and not settings.chroma_host:
         click.echo("no index yet: building it (a minute or two)…", err=True)
         run_ingest_command(settings)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **SERVER_OPTIONS)
         return
     # Each worker process builds its app from the environment: hand it this command's folders.
     os.environ["DATA_DIR"], os.environ["CORPUS_DIR"] = str(settings.data_dir), str(settings.corpus_dir)
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                **SERVER_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ a ``.env`` file in the working directory is read too."""
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -44,7 +45,16 @@ class Settings(BaseSettings):
     max_turn_chars: int = Field(8000, description="Longest accepted history turn, in characters (a question is at most MAX_MESSAGE_CHARS; an answer is longer).")
     max_k: int = Field(50, description="Largest number of search results one request may ask for.")
     max_body_bytes: int = Field(262144, description="Largest request body accepted by the web app.")
-    rate_limit_per_minute: int = Field(0, description="Requests per minute per client IP on /api; 0 disables it (local use).")
+    rate_limit_per_minute: int = Field(0, description="Answering requests (every POST, /api, /aids?q=) per minute per client address; 0 disables it (local use).")
+    https_only: bool = Field(False, description="The site is only reached over HTTPS (directly or through a proxy): cookies get the Secure flag and responses carry HSTS.")
+    trusted_proxies: list[str] = Field([], description='Addresses or networks of the reverse proxies whose X-Forwarded-For is believed, e.g. ["127.0.0.1", "10.0.0.0/8"]; from anyone else the header is ignored.')
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a ValueError names the bad entry
+        return value
 
     def chroma(self) -> ChromaConfig:
         return ChromaConfig(self.chroma_host, self.chroma_port, self.chroma_auth_token, self.chroma_ssl)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
@@ -32,6 +33,11 @@ from web.templating import render
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
+# How `assistant serve` runs uvicorn. Its own proxy handling is off: it would believe X-Forwarded-For
+# from any loopback peer, so a client there could rotate it past the rate limit; the app reads the
+# header itself, from TRUSTED_PROXIES only (middleware.client_address). A connection that sends no
+# request for 5 s is closed.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "timeout_keep_alive": 5}
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None,
@@ -61,10 +67,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.add_exception_handler(Exception, _server_error)
 
     # Outermost last: headers on every response, then the owner cookie, the size limit, the rate limit.
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(OwnerCookie)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(OwnerCookie, secure=settings.https_only)
+    app.add_middleware(SecurityHeaders, hsts=settings.https_only)
     return app
 
 

@@ -7,10 +7,11 @@ The forms work without JavaScript too: they post here and are redirected back (p
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from assistant.service import Assistant
 from web import chat, i18n
 from web.api import save_feedback
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
+from web.middleware import csrf_token
 from web.schemas import REASONS, ChatRequest, FeedbackRequest
 from web.store import Conversation, Message, is_id
 from web.templating import is_htmx, render
@@ -113,7 +115,18 @@ def message_fragment(request: Request, conversation_id: str, message_id: str, as
                                              "reasons": REASONS}, fragment=True)
 
 
-@router.post("/chat")
+def check_form_token(owner: OwnerDep, csrf: Annotated[str, Form(max_length=100)] = "") -> None:
+    """Every form post carries the token of the page it came from (``middleware.csrf_token``): a form of
+    another origin of the same site (another port) is sent with the cookie, but cannot know the token."""
+    if not secrets.compare_digest(csrf, csrf_token(owner)):
+        raise HTTPException(403, "this form is out of date or came from another site: "
+                                 "reload the page and send it again")
+
+
+FormToken = Depends(check_form_token)
+
+
+@router.post("/chat", dependencies=[FormToken])
 def chat_form(message: Annotated[str, Form(max_length=100_000)], assistant: AssistantDep, store: StoreDep,
               owner: OwnerDep, settings: SettingsDep,
               conversation_id: Annotated[str, Form(max_length=100)] = "") -> Response:
@@ -127,7 +140,7 @@ def chat_form(message: Annotated[str, Form(max_length=100_000)], assistant: Assi
     return RedirectResponse(f"/c/{answer.conversation_id}#m-{answer.message_id}", status_code=303)
 
 
-@router.post("/m/{message_id}/feedback")
+@router.post("/m/{message_id}/feedback", dependencies=[FormToken])
 def feedback_form(request: Request, message_id: str, store: StoreDep, owner: OwnerDep, assistant: AssistantDep,
                   vote: Annotated[str, Form(max_length=10)],
                   reasons: Annotated[list[str] | None, Form(max_length=10)] = None,

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web import i18n
+from web.middleware import csrf_token
 
 TEMPLATES = Path(__file__).with_name("templates")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -84,16 +85,23 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "dir": i18n.direction(lang),
         "ui": i18n.Translator(lang),
         "lang_url": lambda code: _relative(request, lang=code),
+        "csrf": csrf_token(request.state.owner) if hasattr(request.state, "owner") else "",
         **(context or {}),
     }
     response = HTMLResponse(env.get_template(name).render(ctx), status_code=status_code)
     if chosen:
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+                            secure=_https_only(request))
     # Pages and htmx fragments share URLs: caches must keep them apart.
     response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
     if not fragment:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _https_only(request: Request) -> bool:
+    settings = getattr(getattr(request.scope.get("app"), "state", None), "settings", None)
+    return bool(getattr(settings, "https_only", False))
 
 
 def _relative(request: Request, **params: str) -> str:

@@ -11,14 +11,17 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from web.app import SERVER_OPTIONS
+
 
 @contextmanager
 def running(app: FastAPI) -> Iterator[str]:
+    """The app served as ``assistant serve`` serves it (``web.app.SERVER_OPTIONS``)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", **SERVER_OPTIONS))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -221,7 +221,11 @@ CASES = [
     pytest.param(Case("POST", CHAT, 400, "error parsing the body", content=b"[" * 100_000 + b"]" * 100_000,
                       via="http"), id="json-nested-100k-deep"),
     pytest.param(Case("POST", CHAT, 422, "body valid dictionary", content=b'{"message": "culture"}',
-                      headers={"content-type": "text/plain"}, via="http"), id="json-wrong-content-type"),
+                      headers={"content-type": "text/plain", "cookie": "owner=" + "a" * 43}, via="http"),
+                 id="json-wrong-content-type"),
+    # what a form of another site can send (text/plain), without the cookie SameSite withholds
+    pytest.param(Case("POST", CHAT, 403, "this form was sent without this site's cookie", content=b'{"message": "x"}',
+                      headers={"content-type": "text/plain"}, via="http"), id="json-wrong-content-type-no-cookie"),
     # lone surrogates: valid JSON escapes of code points no UTF-8 text can hold
     pytest.param(Case("POST", CHAT, 422, "message valid string unicode",
                       content=b'{"message": "Novembre \\ud800 Num\\u00e9rique ?"}', via="http"),

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from web.store import Store
 
+from .support import form_token
+
 NOVEMBRE = "Qu'est-ce que le Festival Novembre Numérique ?"
 HTMX = {"HX-Request": "true"}
 
@@ -47,7 +49,7 @@ def test_language_choice_is_remembered(client: TestClient) -> None:
 
 def test_form_without_javascript_answers_and_redirects_to_the_conversation(client: TestClient,
                                                                            store: Store) -> None:
-    r = client.post("/chat", data={"message": NOVEMBRE}, follow_redirects=False)
+    r = client.post("/chat", data={"message": NOVEMBRE, **form_token(client)}, follow_redirects=False)
     assert r.status_code == 303
     match = re.fullmatch(r"/c/([0-9a-f]{32})#m-([0-9a-f]{32})", r.headers["location"])
     assert match
@@ -99,14 +101,15 @@ def test_sidebar_fragment(client: TestClient) -> None:
 def test_feedback_form_with_and_without_htmx(client: TestClient, store: Store) -> None:
     answer = client.post("/api/chat", json={"message": NOVEMBRE}).json()
     mid = answer["message_id"]
+    token = form_token(client)
     r = client.post(f"/m/{mid}/feedback", data={"vote": "down", "reasons": ["wrong_language", "missing_source"],
-                                               "comment": "pas la bonne langue"}, headers=HTMX)
+                                               "comment": "pas la bonne langue", **token}, headers=HTMX)
     assert r.status_code == 200 and 'data-role="feedback-status"' in r.text
     [row] = store.feedback_rows()
     assert row["reasons"] == ["wrong_language", "missing_source"] and row["comment"] == "pas la bonne langue"
-    r = client.post(f"/m/{mid}/feedback", data={"vote": "up"}, follow_redirects=False)
+    r = client.post(f"/m/{mid}/feedback", data={"vote": "up", **token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith(f"#m-{mid}")
-    assert client.post(f"/m/{mid}/feedback", data={"vote": "sideways"}).status_code == 422
+    assert client.post(f"/m/{mid}/feedback", data={"vote": "sideways", **token}).status_code == 422
 
 
 # --- passages -------------------------------------------------------------------------------------------
