@@ -140,6 +140,8 @@ def ingest(ctx: click.Context, corpus: Path | None, max_file_mb: float, as_json:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    if report["repaired"]:
+        click.echo(f"the live index was damaged ({'; '.join(report['repaired'])}): rebuilt", err=True)
     if not report["changed"]:
         click.echo(f"nothing new: {report['passages']} passages unchanged (build {report['build_id']})")
     else:
@@ -285,13 +287,14 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
-    from vectorstore.index import current_build
+    from vectorstore.index import current_build, usable_build
     from web.app import SERVER_OPTIONS, create_app
 
     settings = _settings(ctx)
     if current_build(settings.data_dir) is None and not settings.chroma_host:
         click.echo("no index yet: building it (a minute or two)…", err=True)
         run_ingest_command(settings)
+    usable_build(settings.data_dir, settings.chroma())  # a damaged index is one line here, not a traceback
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **SERVER_OPTIONS)
         return

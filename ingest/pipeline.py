@@ -52,6 +52,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     untranslated: list[str] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # what was wrong with the live build, now rebuilt
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
@@ -86,10 +87,13 @@ def _previous_passages(data_dir: Path) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     if build is None:
         return out
-    with open(build / "passages.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            out[row["document"]].add(row["passage_id"])
+    try:
+        with open(build / "passages.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                out[row["document"]].add(row["passage_id"])
+    except (OSError, ValueError, KeyError, TypeError):  # a damaged build: rebuilt whole, reported as new
+        return defaultdict(set)
     return out
 
 
@@ -138,7 +142,7 @@ def run_ingest(
         result = build_index(data_dir, parsed.passages, extras, embeddings, chroma, progress, on_step, vector_seed,
                              on_total)
         report.changed, report.build_id, report.embedded = result.changed, result.build_id, result.embedded
-        report.cleaned = result.cleaned
+        report.cleaned, report.repaired = result.cleaned, result.repaired
         if not result.changed:
             report.added = report.removed = 0
             report.documents_added, report.documents_updated, report.documents_removed = [], [], []

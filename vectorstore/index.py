@@ -22,6 +22,7 @@ How a build folder is staged, switched in and cleaned up after a crash is ``vect
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,8 @@ from typing import Callable
 import numpy as np
 from chromadb.errors import NotFoundError
 
-from vectorstore.builds import (clean_stale, current_build, fsync_tree, prune, publish, read_info,
-                                recorded_address, staging_dir)
+from vectorstore.builds import (clean_stale, current_build, damage, file_sizes, fsync_tree, prune, publish,
+                                read_info, recorded_address, register_reader, staging_dir)
 from vectorstore.chroma import ChromaConfig, collection_name, make_client
 from vectorstore.embeddings import Encoder
 from vectorstore.errors import ChromaServerError, IndexMissingError
@@ -39,6 +40,7 @@ from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Passage
 from vectorstore.text import LANGUAGES, content_hash, tokenizer_signature
 
+log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2  # 2: the collection is searched exhaustively (``search_breadth``)
 # Up to this many entries, Chroma's graph search is made exhaustive (``ef_search`` = the number of
 # entries): the nearest neighbours are then exact, and the same in every process. With Chroma's default
@@ -180,6 +182,7 @@ class BuildResult:
     changed: bool
     embedded: int
     cleaned: list[str] = field(default_factory=list)  # leftovers of killed ingests and old builds removed
+    repaired: list[str] = field(default_factory=list)  # what was wrong with the live build this one replaces
 
 
 def sentence_texts(passages: list[Passage]) -> list[str]:
@@ -236,7 +239,8 @@ def build_index(
     cleaned = clean_stale(data_dir, chroma)
     fp = fingerprint(passages, extras, embeddings.model_name)
     live = current_build(data_dir)
-    if live is not None and _holds(read_info(live), fp, chroma):
+    damaged = damage(live, chroma) if live is not None else []
+    if live is not None and not damaged and _holds(read_info(live), fp, chroma):
         return BuildResult(live, live.name, changed=False, embedded=0, cleaned=cleaned)
 
     build_id = _new_build_id(data_dir, fp)
@@ -246,8 +250,8 @@ def build_index(
     entries = entries_for(passages)
     previous = None
     for seed in (live, vector_seed):
-        if seed is not None and (seed / "vectors.json").is_file() and read_info(seed).get("model") == embeddings.model_name:
-            cache = VectorCache.load(seed)
+        cache = _reusable_vectors(seed, embeddings.model_name)
+        if cache is not None:
             previous = cache if previous is None else previous.merged(cache)
     step("embedding")
     texts = [e.text for e in entries] + sentence_texts(passages)
@@ -297,6 +301,7 @@ def build_index(
             "build_id": build_id, "fingerprint": fp, "schema": SCHEMA_VERSION, "model": embeddings.model_name,
             "passages": len(passages), "entries": len(entries), "collection": name,
             "chroma_host": chroma.host, "chroma_address": chroma.address, "created": time.time(),
+            "files": file_sizes(staging),
         }, indent=2),
         encoding="utf-8",
     )
@@ -305,11 +310,54 @@ def build_index(
     step("switch")
     final = publish(data_dir, staging, build_id)
     step("clean up")
-    cleaned += prune(data_dir, {build_id, live.name if live else ""}, chroma)
-    return BuildResult(final, build_id, changed=True, embedded=embedded, cleaned=cleaned)
+    # A damaged live build is not worth keeping, unless a server still reads it (``prune`` sees to that).
+    cleaned += prune(data_dir, {build_id, live.name if live and not damaged else ""}, chroma)
+    return BuildResult(final, build_id, changed=True, embedded=embedded, cleaned=cleaned, repaired=damaged)
+
+
+def _reusable_vectors(build: Path | None, model: str) -> VectorCache | None:
+    """The vectors of ``build`` when they are of ``model`` and can be read (a damaged build's may not)."""
+    if build is None or not (build / "vectors.json").is_file():
+        return None
+    try:
+        if read_info(build).get("model") != model:
+            return None
+        cache = VectorCache.load(build)
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    return cache if cache.matrix.ndim == 2 and cache.matrix.shape[0] == len(cache.keys) else None
 
 
 # --- read side -----------------------------------------------------------------------------------------
+
+
+def usable_build(data_dir: Path, chroma: ChromaConfig) -> Path:
+    """The build a reader should open: the live one if it is whole, else the newest whole one before it."""
+    pointer = data_dir / "CURRENT"
+    if not pointer.is_file():
+        raise IndexMissingError(f"no index in {data_dir}: run `assistant ingest` first")
+    name = pointer.read_text(encoding="utf-8").strip()
+    live = data_dir / "indexes" / name
+    try:
+        where = recorded_address(read_info(live))
+    except (OSError, ValueError):
+        where = chroma.address  # damage() says what is wrong with it
+    if where != chroma.address:
+        raise IndexMissingError(
+            f"the live index keeps its vectors in {where or 'the embedded store'}, but the settings point to "
+            f"{chroma.address or 'the embedded store'}: run `assistant ingest` with these settings")
+    problems = damage(live, chroma) if live.is_dir() else ["its folder is missing"]
+    if not problems:
+        return live
+    older = sorted((p for p in (data_dir / "indexes").iterdir() if p.is_dir() and p.name < name
+                    and not p.name.startswith(".")), reverse=True) if (data_dir / "indexes").is_dir() else []
+    for build in older:
+        if not damage(build, chroma) and recorded_address(read_info(build)) == chroma.address:
+            log.warning("the live index %s is damaged (%s): serving the previous build %s until "
+                        "`assistant ingest` repairs it", name, "; ".join(problems), build.name)
+            return build
+    raise IndexMissingError(f"the live index {name} is damaged ({'; '.join(problems)}): "
+                            f"run `assistant ingest` to rebuild it")
 
 
 class Index:
@@ -329,11 +377,8 @@ class Index:
         }
         self.vectors = VectorCache.load(build_dir)
         self.chroma_config = chroma
-        where = recorded_address(self.info)
-        if where != chroma.address:
-            raise IndexMissingError(
-                f"the live index keeps its vectors in {where or 'the embedded store'}, but the settings point to "
-                f"{chroma.address or 'the embedded store'}: run `assistant ingest` with these settings")
+        if recorded_address(self.info) != chroma.address:
+            raise IndexMissingError(f"the index {build_dir.name} keeps its vectors elsewhere than the settings say")
         self.client = make_client(chroma, build_dir / "chroma")
         try:
             self.collection = self.client.get_collection(self.info["collection"], embedding_function=None)
@@ -346,10 +391,16 @@ class Index:
 
     @classmethod
     def open(cls, data_dir: Path, chroma: ChromaConfig) -> "Index":
-        build = current_build(data_dir)
-        if build is None:
-            raise IndexMissingError(f"no index in {data_dir}: run `assistant ingest` first")
-        return cls(build, chroma)
+        """The live build; when it is damaged, the newest whole build before it (with a warning), else an
+        ``IndexMissingError`` of one line that says what is wrong and to run ``assistant ingest``."""
+        build = usable_build(data_dir, chroma)
+        try:
+            index = cls(build, chroma)
+        except (OSError, ValueError, KeyError) as exc:  # damage the sizes and counts do not show
+            raise IndexMissingError(f"the live index {build.name} cannot be read ({type(exc).__name__}: {exc}): "
+                                    f"run `assistant ingest` to rebuild it") from exc
+        register_reader(build)
+        return index
 
     @property
     def build_id(self) -> str:

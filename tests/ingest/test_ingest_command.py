@@ -40,3 +40,27 @@ def test_ingest_says_in_one_line_when_nothing_can_be_read(tmp_path, monkeypatch)
     assert result.stderr.splitlines() == [
         f"error: nothing to index in {folder} (1 skipped; first: a (a.txt): empty file); "
         f"the current index is left as it is"]
+
+
+def test_ingest_rebuilds_a_damaged_index_and_serve_refuses_one_in_one_line(tmp_path, monkeypatch, embeddings):
+    monkeypatch.chdir(tmp_path)
+    folder, data = _mixed_folder(tmp_path), tmp_path / "data"
+
+    def run(*args):
+        return CliRunner().invoke(main, ["--data-dir", str(data), *args])
+
+    assert run("ingest", "--corpus", str(folder), "-q").exit_code == 0
+    live = data / "indexes" / (data / "CURRENT").read_text()
+    size = json.loads((live / "build.json").read_text())["files"]["vectors.npy"]
+    (live / "vectors.npy").write_bytes((live / "vectors.npy").read_bytes()[:100])
+
+    served = run("serve", "--port", "1")  # fails before it binds: the index cannot be opened
+    assert served.exit_code == 1 and "Traceback" not in served.output
+    assert served.stderr.splitlines() == [f"error: the live index {live.name} is damaged (vectors.npy has 100 bytes, "
+                                          f"not {size}): run `assistant ingest` to rebuild it"]
+
+    healed = run("ingest", "--corpus", str(folder), "-q")
+    assert healed.exit_code == 0, healed.output
+    assert "the live index was damaged (vectors.npy has 100 bytes" in healed.stderr and "rebuilt" in healed.stderr
+    assert "nothing new" not in healed.stdout and (data / "CURRENT").read_text() != live.name
+    assert "nothing new" in run("ingest", "--corpus", str(folder), "-q").stdout
