@@ -15,7 +15,8 @@ from __future__ import annotations
 import html
 import re
 import threading
-from typing import Iterator
+import time
+from typing import Generator, Iterator
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -44,6 +45,10 @@ DECLINE = "NO_ANSWER"
 HUMAN = "Question: {question}\n\nPassages:\n{passages}"
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+# The streamed output is split into sentences each time SPLIT_EVERY more characters have come, and an
+# unfinished sentence longer than SPLIT_AT is checked as it stands (see ``_stream``).
+SPLIT_EVERY = 24
+SPLIT_AT = 1500
 _MARKERS_AFTER_STOP = re.compile(r"([.!?؟])(\s*)((?:\[\d{1,3}\]\s*)+)")
 
 
@@ -59,9 +64,37 @@ def build_chain(settings: Settings) -> Runnable:
     llm = ChatOpenAI(
         base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key or "none",
         timeout=settings.llm_timeout, max_retries=0, temperature=0, streaming=True,
+        # LangChain sends max_completion_tokens; servers of the older API (vLLM, Ollama…) read max_tokens.
+        max_tokens=settings.llm_max_tokens, extra_body={"max_tokens": settings.llm_max_tokens},
     )
     prompt = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
     return prompt | llm | StrOutputParser()
+
+
+def _text_stream(chain: Runnable, payload: dict) -> Generator[str, None, None]:
+    """The chain's text as it streams, such that closing it closes the model's HTTP stream.
+
+    Closing a ``prompt | model | parser`` sequence's own stream does not: langchain_core reads the
+    model's output to its end for its tracing (``_transform_stream_with_config``), so a client that went
+    away still held the connection and its LLM slot while the model wrote on. The model is streamed
+    directly instead, and only its text is kept (what ``StrOutputParser`` does)."""
+    steps = getattr(chain, "steps", None)
+    if steps and len(steps) == 3 and isinstance(steps[2], StrOutputParser):
+        messages = steps[0].invoke(payload)
+        stream = steps[1].stream(messages)
+        try:
+            for chunk in stream:
+                if isinstance(chunk.content, str) and chunk.content:
+                    yield chunk.content
+        finally:
+            stream.close()
+        return
+    stream = chain.stream(payload)  # another runnable (a test's, a future chain): its own close
+    try:
+        yield from stream
+    finally:
+        if hasattr(stream, "close"):
+            stream.close()
 
 
 def format_passages(passages: list[tuple[int, str, str, str]]) -> str:
@@ -98,7 +131,7 @@ class LLMAnswerer:
         numbered = {i + 1: p for i, p in enumerate(passages)}
         payload = {
             "language": LANGUAGE_NAMES[q.lang],
-            "question": question,
+            "question": html.escape(question, quote=False),  # like the passages: it cannot open a tag
             "passages": format_passages([(n, p.section, assistant.document_date(p.document), p.text_in(q.lang))
                                          for n, p in numbered.items()]),
         }
@@ -117,24 +150,46 @@ class LLMAnswerer:
             return _render(sentence)
 
         buffer = ""
-        written = ""
-        for chunk in self.chain.stream(payload):
-            written += chunk
-            buffer = _markers_inside(buffer + chunk)
-            spans = split_sentences(buffer)
-            for a, b in spans[:-1]:  # every sentence but the last is complete
-                rendered = keep(buffer[a:b])
-                if rendered and tokens:
-                    yield "token", rendered + " "
-            if len(spans) > 1:
-                buffer = buffer[spans[-1][0]:]
+        tail = ""  # the end of what was written, where a NO_ANSWER can straddle two chunks
+        written = unsplit = 0
+        said_no = False
+        deadline = time.monotonic() + self.settings.llm_deadline
+        upstream = _text_stream(self.chain, payload)
+        try:
+            for chunk in upstream:
+                written += len(chunk)
+                tail = (tail + chunk)[-(len(chunk) + len(DECLINE)):]
+                if declined(tail):
+                    said_no = True
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no complete answer in {self.settings.llm_deadline} s")
+                buffer += chunk
+                unsplit += len(chunk)
+                # Split only every few characters, and never more than SPLIT_AT of them at once: splitting
+                # the whole unfinished sentence again for every chunk was quadratic in its length.
+                if unsplit >= SPLIT_EVERY or len(buffer) > SPLIT_AT:
+                    unsplit = 0
+                    buffer = _markers_inside(buffer)
+                    spans = split_sentences(buffer)
+                    done = spans[:-1] if len(buffer) <= SPLIT_AT else spans
+                    for a, b in done:  # every sentence but the last is complete
+                        rendered = keep(buffer[a:b])
+                        if rendered and tokens:
+                            yield "token", rendered + " "
+                    buffer = buffer[spans[-1][0]:] if len(done) < len(spans) else ""
+                if written >= self.settings.llm_max_answer_chars:
+                    break  # long enough: what is buffered is checked below, the rest is never read
+        finally:
+            upstream.close()  # the HTTP stream is released now, also when the caller stopped reading
+        if said_no:  # the passages do not answer: a refusal, whatever was written before or after
+            return assistant.refusal_answer(question, q.lang, hits, dated=is_present(q.text), answerer="llm")
+        buffer = _markers_inside(buffer)
         if buffer.strip():
             rendered = keep(buffer)
             if rendered and tokens:
                 yield "token", rendered
         if not kept:
-            if declined(written):  # the passages do not answer: a refusal, not a failure to fall back from
-                return assistant.refusal_answer(question, q.lang, hits, dated=is_present(q.text), answerer="llm")
             return None
         citations: list[Citation] = [assistant.citation(numbered[n], order[n], q.lang) for n in order]
         return ChatResponse(answer=" ".join(_render(s) for s in kept), abstained=False, language=q.lang,

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field("", description="API key for the LLM endpoint.")
     llm_timeout: float = Field(20.0, description="Seconds before the LLM answer is abandoned for the extractive one.")
+    llm_deadline: float = Field(60.0, description="Seconds an LLM answer may take in all (LLM_TIMEOUT bounds each wait for a chunk); beyond, the extractive answer is returned.")
+    llm_max_tokens: int = Field(512, description="Tokens the LLM may write for one answer (sent as max_tokens and max_completion_tokens).")
+    llm_max_answer_chars: int = Field(4000, description="Characters of LLM output read for one answer; the stream is closed beyond.")
     llm_max_concurrency: int = Field(4, description="Concurrent LLM calls at most; further requests get the extractive answer.")
 
     max_message_chars: int = Field(2000, description="Longest accepted question, in characters.")
