@@ -34,6 +34,7 @@ from vectorstore.text import tokenize
 ITEM_CHARS = 320  # a list item is short: one line of the document
 MAX_ITEMS = 12
 ANCHOR_DEPTH = 8  # the best passages whose lead-ins and headings are looked at
+HEADING_NAMED = 0.6  # a heading is named by its title when the question holds this share of its words
 _ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
 
 
@@ -108,7 +109,7 @@ class Assembler:
     def outline(self, ctx: Context, hits: list[Passage]) -> None:
         frame = ctx.frame
         documents = self._documents(frame, ctx.retrieval, hits)
-        target = self.tree.resolve(frame.refs, documents) if frame.refs else None
+        target = self._target(ctx, documents)
         if frame.refs and target is None:
             ctx.notes["outline"] = "the heading named was not found"
             return
@@ -143,32 +144,89 @@ class Assembler:
 
     def summary(self, ctx: Context, hits: list[Passage]) -> None:
         frame = ctx.frame
-        named = bool(ctx.retrieval.query.documents) or bool(frame.refs)
         documents = self._documents(frame, ctx.retrieval, hits)
-        target = self.tree.resolve(frame.refs, documents) if frame.refs else None
+        target = self._target(ctx, documents)
         if not documents or (frame.refs and target is None):
             return
-        topical = not frame.refs and not self._on_topic(frame, [], ctx.retrieval.query.naming)
-        if not named or topical:  # a summary of a subject, not of a document: the list of what is said about it
-            self.listing(ctx, hits)
-            ctx.structure = "summary" if ctx.units else None
-            ctx.subject = ""
+        named = bool(ctx.retrieval.query.documents) or target is not None
+        if not named or (target is None and self._topic_left(ctx, documents)):
+            # a summary of a subject, not of a document or a part of it: what the passages say of it
+            ctx.structure, ctx.subject = "summary", ""
+            ctx.units.extend(Unit(p, "hit") for p in hits)
             return
         document = target.document if target is not None else documents[0]
         parts = self.tree.children(target, document)
         ctx.structure, ctx.confident = "summary", True
         ctx.subject = target.text_in(frame.language) if target is not None else self._title(document, frame.language)
-        opening = [p for p in self.tree.body(target, document) if self._opens(p, target)]
-        if opening:
-            ctx.units.append(Unit(opening[0], "lead"))
+        opening = self._opening(target, document)
+        if opening is not None:
+            ctx.units.append(Unit(opening, "lead"))
         if parts:
             for part in parts[:MAX_ITEMS]:
                 body = [p for p in self.tree.body(part, document, subtree=True) if _sentence_like(p)]
                 if body:
                     ctx.units.append(Unit(body[0], "part", label=part.text_in(frame.language)))
         else:
-            ctx.units.extend(Unit(p, "part") for p in self.tree.body(target, document, subtree=True)[:MAX_ITEMS]
-                             if p not in (opening[:1]))
+            ctx.units.extend(Unit(p, "part") for p in self.tree.body(target, document, subtree=True)
+                             if p is not opening and _sentence_like(p))
+
+    def _target(self, ctx: Context, documents: list[str]) -> Passage | None:
+        """The heading a question names: by its number ("l'axe II", "1.b") or by its title ("the
+        'International Trade' part", "la partie référencer l'offre…")."""
+        frame = ctx.frame
+        if frame.refs:
+            node = self.tree.resolve(frame.refs, documents)
+            # "the 'Coopération internationale' part of axe III": a heading under it, named by its title
+            return (self._heading_named(ctx, documents, under=node) or node) if node is not None else None
+        return self._heading_named(ctx, documents)
+
+    def _heading_named(self, ctx: Context, documents: list[str], under: Passage | None = None) -> Passage | None:
+        """The heading whose title the question quotes: most of the title's (idf-weighted) words are in
+        the question, two at least (under the heading ``under``, if given)."""
+        frame = ctx.frame
+        asked = set(self._topic_tokens(frame))
+        best, best_share = None, HEADING_NAMED
+        for document in ([under.document] if under is not None else documents[:3]):
+            prefix = under.section + " › " if under is not None else ""
+            for h in self.tree.headings(document):
+                if not h.section.startswith(prefix) or h is under:
+                    continue
+                # in the asker's language, or as written ("the 'Coopération internationale' part")
+                for lang in dict.fromkeys((frame.language, h.language)):
+                    if not h.has_text_in(lang):
+                        continue
+                    words = asked if lang == frame.language else set(tokenize(frame.asked, lang))
+                    title = {t for t in tokenize(h.text_in(lang), lang) if not t.isdigit() and len(t) > 1}  # no numbering
+                    if len(title & words) < 2:
+                        continue
+                    share = Wanted(self.bank, lang, title).overlap(frozenset(words))
+                    if share > best_share:
+                        best, best_share = h, share
+        return best
+
+    def _topic_left(self, ctx: Context, documents: list[str]) -> bool:
+        """Whether the question asks about something besides the document it names ("résume ce que dit
+        la feuille de route sur le droit d'auteur")."""
+        family = [*documents[:2], *(d for d, info in self.documents.items() if info.get("translation_of") in documents[:2])]
+        titles = [self._title(d, ctx.frame.language) for d in family]
+        titles += [str(self.documents.get(d, {}).get("title", "")) for d in family]
+        naming = ctx.retrieval.query.naming | frozenset(tokenize(" ".join(titles), ctx.frame.language))
+        return not self._on_topic(ctx.frame, [], naming)
+
+    def _opening(self, target: Passage | None, document: str) -> Passage | None:
+        """The passage that opens a summary: for a document, the introduction's passage closest to its
+        title (the roadmap's "…se structure autour de 3 axes"); for a heading, its first prose."""
+        body = [p for p in self.tree.body(target, document) if self._opens(p, target)]
+        if target is not None or not body:
+            return body[0] if body else None
+        lang = body[0].language
+        title = set(tokenize(str(self.documents.get(document, {}).get("title", "")), lang))
+        if not title:
+            return body[0]
+        wanted = Wanted(self.bank, lang, title)
+        # the best single sentence: the one that names the document, not a passage that mentions it
+        return max(body, key=lambda p: (max((wanted.overlap(x.tokens) for x in self.bank.sentences(p, lang)),
+                                            default=0.0), -p.order))
 
     # --- list ---------------------------------------------------------------------------------------
 
@@ -270,7 +328,7 @@ class Assembler:
 
     def _opens(self, p: Passage, target: Passage | None) -> bool:
         """A passage that can open a summary: a sentence, after the document's title (not its cover)."""
-        if not _sentence_like(p):
+        if len(p.text) < 60:
             return False
         if target is None:
             title = next((h for h in self.tree.passages(p.document) if h.kind == "heading"), None)
