@@ -34,6 +34,7 @@ from vectorstore.text import tokenize
 ITEM_CHARS = 320  # a list item is short: one line of the document
 MAX_ITEMS = 12
 ANCHOR_DEPTH = 8  # the best passages whose lead-ins and headings are looked at
+PRACTICES = 3  # good practices a measure brings to a summary
 HEADING_NAMED = 0.6  # a heading is named by its title when the question holds this share of its words
 _ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
 
@@ -152,7 +153,10 @@ class Assembler:
         if not named or (target is None and self._topic_left(ctx, documents)):
             # a summary of a subject, not of a document or a part of it: what the passages say of it
             ctx.structure, ctx.subject = "summary", ""
-            ctx.units.extend(Unit(p, "hit") for p in hits)
+            for p in hits:  # a measure brings the good practices that illustrate it
+                ctx.units.append(Unit(p, "hit"))
+                if p.kind == "measure":
+                    ctx.units.extend(Unit(g, "item") for g in self.tree.practices(p)[:PRACTICES])
             return
         document = target.document if target is not None else documents[0]
         parts = self.tree.children(target, document)

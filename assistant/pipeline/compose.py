@@ -28,6 +28,7 @@ from assistant.sentences import SentenceBank, Wanted
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
+SUMMARY_LINES = 10  # a summary of a subject stays a screen long
 SETTLED = 0.5  # a yes/no question is settled by a sentence holding this share of its words
 
 
@@ -153,6 +154,8 @@ class ExtractiveAnswerer:
         chosen = choose_sentences(self.bank, q, hits, as_list, max_sentences=6 if as_list else 4)
         if not chosen:
             return None
+        if ctx.structure == "summary":  # a subject's summary: each measure said, then its good practices
+            return self._with_practices(ctx, chosen)
         replies = pack(frame.language).replies
         if frame.intent == "yesno":  # the sentence that settles it first, then what else answers
             chosen.sort(key=lambda c: -c.score)
@@ -164,6 +167,23 @@ class ExtractiveAnswerer:
         lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen]
         listed = as_list and len(lines) > 1
         return Draft((LEAD_IN_LIST if listed else LEAD_IN)[frame.language], lines, bulleted=listed)
+
+    def _with_practices(self, ctx: Context, chosen) -> Draft:
+        lang = ctx.frame.language
+        practices: dict[str, list[Passage]] = {}
+        owner = None
+        for u in ctx.units:
+            if u.role == "hit":
+                owner = u.passage.passage_id
+            elif u.role == "item" and owner is not None:
+                practices.setdefault(owner, []).append(u.passage)
+        lines: list[Line] = []
+        for c in chosen:
+            lines.append(Line(c.sentence.text, c.passage, c.lang))
+            for g in practices.get(c.passage.passage_id, []):
+                text, passage, shown = self._first(g, lang, whole=False)
+                lines.append(Line(text, passage, shown))
+        return Draft(LEAD_IN_LIST[lang], _dedupe(lines)[:SUMMARY_LINES], bulleted=True)
 
     # --- what a unit says -----------------------------------------------------------------------
 

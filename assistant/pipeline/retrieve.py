@@ -46,7 +46,11 @@ class Retriever:
         return q
 
     def __call__(self, frame: Frame) -> Retrieval:
-        q = self.query(frame.asked, frame.language, frame.context)
+        text = frame.topic if frame.topic and any(ch.isalpha() for ch in frame.topic) else frame.asked
+        try:
+            q = self.query(text, frame.language, frame.context)
+        except InvalidQueryError:  # "Résume" alone: nothing but the cue
+            q = self.query(frame.asked, frame.language, frame.context)
         retrieval = Retrieval(q, self.searcher.search(q, POOL))
         if frame.intent == "comparison":
             retrieval.sides = self.sides(frame, q)

@@ -69,6 +69,11 @@ class Tree:
         i = next((k for k, o in enumerate(doc) if o.passage_id == p.passage_id), len(doc))
         return doc[i + 1:i + 1 + n]
 
+    def practices(self, measure: Passage) -> list[Passage]:
+        """The good practices that illustrate a bold measure (ingest records the measure they follow)."""
+        return [p for p in self.passages(measure.document) if p.kind == "good_practice" and p.measure and
+                p.section == measure.section and measure.text.startswith(p.measure[:60])]
+
     def deepest_level(self, document: str) -> int:
         return max((depth(h) for h in self.headings(document)), default=0)
 

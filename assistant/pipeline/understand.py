@@ -86,7 +86,8 @@ class Understander:
         if refs and intent in ("definition", "factoid", "list") and kind is None:
             intent, why = "outline", "names a heading"
         targets = sides(asked, p) if intent == "comparison" else ()
-        return Frame(language, intent, message, question, asked, context=context, relation=relation,  # type: ignore[arg-type]
+        topic = without_cues(asked, p, intent) if intent == "summary" else ""
+        return Frame(language, intent, message, question, asked, topic=topic, context=context, relation=relation,  # type: ignore[arg-type]
                      targets=targets, refs=refs, unit=unit, count=count, answer_kind=kind, preamble=before,
                      present=is_present(asked), instruction=instruction, notes={"intent": why})
 
@@ -195,6 +196,17 @@ def intent_of(folded: str, p: Pack) -> tuple[str, str]:
     if p.inversion and any(w.endswith(tuple(p.inversion)) for w in words[:6]):
         return "yesno", "inverted verb"
     return "factoid", "no cue"
+
+
+def without_cues(text: str, p: Pack, intent: str) -> str:
+    """``text`` without the phrases that say how it asks ("Résume", "Summarize what…"): what it is about."""
+    folded, where = fold_map(text)
+    kept, last = [], 0
+    for m in p.intents[intent].all(folded):
+        kept.append(text[where[last]:where[m.start()]])
+        last = m.end()
+    kept.append(text[where[last]:])
+    return " ".join(" ".join(kept).split())
 
 
 def unit_of(folded: str, p: Pack) -> str | None:
