@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from assistant.aids import AidCatalogue
 from assistant.lang import pack
 from assistant.pipeline.frame import Frame
+from assistant.pipeline.understand import references
 from assistant.pipeline.retrieve import Retrieval
 from assistant.pipeline.tree import LEVEL_DEPTH, Tree, depth
 from assistant.sentences import SentenceBank, Wanted
@@ -312,7 +313,18 @@ class Assembler:
             return
         passages = self.bank.index.passages
         ctx.structure = "comparison"
+        documents = self._documents(ctx.frame, ctx.retrieval, hits)
         for g, side in enumerate(sides):
+            refs, _ = references(side.label, pack(ctx.frame.language))
+            heading = self.tree.resolve(refs, documents) if refs and not side.document else None
+            if heading is not None:  # "l'axe I et l'axe II": each heading by its opening and its parts
+                side.found = True
+                label = heading.text_in(ctx.frame.language)
+                opening = self._opening(heading, heading.document)
+                parts = [opening] if opening is not None else []
+                parts += self.tree.children(heading, heading.document)[:MAX_ITEMS]
+                ctx.units.extend(Unit(p, "side", label=label, group=g) for p in parts)
+                continue
             for h in [h for h in side.hits if passages[h.passage_id].kind != "heading"][:3]:
                 ctx.units.append(Unit(passages[h.passage_id], "side", label=side.label, group=g))
 

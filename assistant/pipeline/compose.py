@@ -15,7 +15,7 @@ A line is (label, sentence, passage, language); ``finish`` numbers the citations
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences
@@ -121,9 +121,16 @@ class ExtractiveAnswerer:
         replies = pack(lang).replies
         lines: list[Line] = []
         tail: list[str] = []
-        for side in ctx.retrieval.sides:
-            hits = [Hit(u.passage.passage_id, 1.0) for u in ctx.units if u.role == "side" and u.label == side.label]
-            chosen = choose_sentences(self.bank, side.query, hits, as_list=False, max_sentences=2)[:2]
+        for g, side in enumerate(ctx.retrieval.sides):
+            units = [u for u in ctx.units if u.role == "side" and u.group == g]
+            if side.found:  # a heading: its opening, then its parts
+                lines.extend(Line(*self._first(u.passage, lang, whole=u.passage.kind == "heading"),
+                                  label=_unstop(u.label) if i == 0 else "") for i, u in enumerate(units))
+                continue
+            hits = [Hit(u.passage.passage_id, 1.0) for u in units]
+            # a side written in another language is searched in it, and answered in the asker's
+            query = side.query if side.query.lang == lang else replace(side.query, lang=lang)
+            chosen = choose_sentences(self.bank, query, hits, as_list=False, max_sentences=2)[:2]
             if not chosen:
                 tail.append(replies.compare_missing.format(side=side.label))
             lines.extend(Line(c.sentence.text, c.passage, c.lang, label=side.label) for c in chosen)

@@ -49,7 +49,7 @@ class Decider:
             return Decision(True, f"{ctx.structure} of {ctx.subject!r}")
         if ctx.structure == "comparison":
             missing = [s.label for s in ctx.retrieval.sides
-                       if not (s.hits if s.document else self._side_found(s.query, s.hits))]
+                       if not (s.found or (s.hits if s.document else self._side_found(s.query, s.hits)))]
             if missing:
                 return Decision(False, f"no passage about {', '.join(missing)}")
             return Decision(True, "both sides found")

@@ -10,7 +10,7 @@ from assistant.errors import InvalidQueryError
 from assistant.lang import pack
 from assistant.pipeline.frame import Frame
 from assistant.retrieval import Hit, HybridSearcher, Query
-from vectorstore.text import tokenize
+from vectorstore.text import detect_language, tokenize
 
 POOL = 60  # the aid cards and the assembler rank on the whole pool
 TOP = 8  # what the answer reads first
@@ -22,6 +22,7 @@ class Side:
     query: Query
     hits: list[Hit]
     document: str = ""  # a side that is a named document: found when it has passages
+    found: bool = False  # a side that is a heading of the documents ("المحور الأول"): found by structure
 
 
 @dataclass
@@ -57,28 +58,30 @@ class Retriever:
         return retrieval
 
     def sides(self, frame: Frame, q: Query) -> list[Side]:
-        """Each side searched on its own: a named side by its name (with the question's other words as
-        lighter context), or, when the question names two documents, the question within each."""
-        out: list[Side] = []
-        if len(frame.targets) == 2:
-            cues = pack(frame.language).cue_words
-            rest = " ".join(w for w in tokenize(frame.asked, frame.language)
-                            if w not in set(tokenize(" ".join(frame.targets), frame.language)) and w not in cues)
-            for target in frame.targets:
-                try:
-                    side = self.searcher.prepare(target, frame.language, rest)
-                except Exception:  # a side of stopwords only: no side
-                    continue
-                if side.tokens:
-                    out.append(Side(target, side, self.searcher.search(side, 12)))
-        else:
-            info = {d["id"]: d for d in self.searcher.index.extra("documents", [])}  # type: ignore[union-attr]
-            sources = sorted(d for d in q.documents if info.get(d, {}).get("translation_of") not in q.documents)
-            if len(sources) < 2:
-                return out
+        """Each side searched on its own: when the question names two documents, the question within
+        each; else a named side by its name (with the question's other words as lighter context), in
+        the language it is written in ("ما الفرق بين la loi sur le prix du livre و…")."""
+        info = {d["id"]: d for d in self.searcher.index.extra("documents", [])}  # type: ignore[union-attr]
+        sources = sorted(d for d in q.documents if info.get(d, {}).get("translation_of") not in q.documents)
+        if len(sources) >= 2:
+            out = []
             for document in sources:
                 side_q = replace(q, documents=frozenset({document}))
                 hits = [h for h in self.searcher.search(side_q, 30)
                         if self.searcher.index.passages[h.passage_id].document == document][:6]
                 out.append(Side(str(info.get(document, {}).get("title", document)), side_q, hits, document))
+            return out
+        out = []
+        if len(frame.targets) == 2:
+            cues = pack(frame.language).cue_words
+            named = set(tokenize(" ".join(frame.targets), frame.language))
+            rest = " ".join(w for w in tokenize(frame.asked, frame.language) if w not in named and w not in cues)
+            for target in frame.targets:
+                lang = detect_language(target, default=frame.language)
+                try:
+                    side = self.searcher.prepare(target, lang, rest if lang == frame.language else "")
+                except Exception:  # a side of stopwords only: no side
+                    continue
+                if side.tokens:
+                    out.append(Side(target, side, self.searcher.search(side, 12)))
         return out
