@@ -7,6 +7,7 @@ a usage error exit code 2 (click's convention).
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -20,7 +21,30 @@ class CliError(click.ClickException):
     exit_code = 1
 
     def show(self, file=None) -> None:  # one line, no traceback
-        click.echo(f"error: {self.message}", err=True)
+        # A message may quote a multi-line one (pydantic's validation errors): a log reads one line per error.
+        lines = [line.strip() for line in self.message.splitlines() if line.strip()]
+        click.echo(f"error: {' '.join(lines)}", err=True)
+
+
+def os_error_line(exc: OSError) -> str:
+    """A failure of the machine (a full disk, a read-only folder, a permission) as one line naming the file:
+    "No space left on device: data/indexes/…/build.json"."""
+    files = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return f"{what}: {files}" if files else what
+
+
+class _Commands(click.Group):
+    """Every command's OSError (ENOSPC, EROFS, EACCES…) is one line and exit code 1, not a traceback; a
+    closed stdout (EPIPE) is left to click, which exits quietly."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            raise CliError(os_error_line(exc)) from exc
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -55,7 +79,7 @@ def _guard(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(path_type=Path), envvar="DATA_DIR", help="Index and database folder.")
 @click.option("--corpus-dir", type=click.Path(path_type=Path), envvar="CORPUS_DIR", help="Corpus folder (manifest.yaml).")
 @click.pass_context

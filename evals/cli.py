@@ -5,6 +5,7 @@ thresholds. Exit codes: 0 all thresholds met, 1 a threshold failed (or the syste
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import sys
@@ -35,7 +36,22 @@ def _settings():  # type: ignore[no-untyped-def]
         _fail(str(exc), 2)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command's OSError (a full disk, a read-only folder, a permission) is one line and exit code 1,
+    not a traceback; a closed stdout (EPIPE) is left to click, which exits quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from assistant.cli import os_error_line
+
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            _fail(os_error_line(exc), 1)
+
+
+@click.group(cls=_Commands, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), default=gold.DEFAULT_QA,
               envvar="EVALS_GOLD", show_default=True, help="Gold questions (JSON lines).")
 @click.option("--aids-gold", "aids_path", type=click.Path(path_type=Path, dir_okay=False), default=gold.DEFAULT_AIDS,
@@ -51,13 +67,19 @@ def _settings():  # type: ignore[no-untyped-def]
 @click.option("--no-baselines", is_flag=True, help="Skip the LangChain, dense-only and BM25-only baselines.")
 @click.option("--thresholds", "thresholds_path", type=click.Path(path_type=Path, dir_okay=False),
               default=DEFAULT_THRESHOLDS, envvar="EVALS_THRESHOLDS", show_default=True, help="Thresholds file.")
+@click.option("--without-translations", is_flag=True,
+              help="Ingest the corpus without corpus/translations/ into a temporary folder and evaluate that index "
+                   "(what documents nobody translated get).")
 @click.pass_context
 def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int, as_json: bool,
-        report_path: Path | None, junit_path: Path | None, no_baselines: bool, thresholds_path: Path) -> None:
+        report_path: Path | None, junit_path: Path | None, no_baselines: bool, thresholds_path: Path,
+        without_translations: bool) -> None:
     """Measure retrieval, answers, refusals and the aid finder on the gold sets; exit 1 below thresholds."""
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
+    if without_translations:
+        settings = _without_translations(ctx, settings)
     try:
         thresholds = load_thresholds(thresholds_path, k)
         qa_items = gold.select_split(gold.load_qa(gold_path), split)
@@ -100,6 +122,38 @@ def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int
         for o in bad:
             click.echo(f"  FAIL {o.describe()}", err=True)
         sys.exit(1)
+
+
+def _without_translations(ctx: click.Context, settings: Any) -> Any:
+    """Settings reading a copy of the corpus without ``translations/``, ingested into a temporary data folder
+    (embedded Chroma) that is removed when the command ends. Vectors the live build already holds for the
+    same encoder are reused."""
+    import shutil
+    import tempfile
+    import time
+
+    from ingest.errors import IngestError
+    from ingest.pipeline import run_ingest
+    from vectorstore.embeddings import get_embeddings
+    from vectorstore.errors import StoreError
+    from vectorstore.index import current_build
+
+    root = Path(tempfile.mkdtemp(prefix="evals-untranslated-"))
+    ctx.call_on_close(lambda: shutil.rmtree(root, ignore_errors=True))
+    source = Path(settings.corpus_dir)
+    shutil.copytree(source, root / "corpus", ignore=lambda folder, _names: ["translations"] if Path(folder) == source else [])
+    untranslated = settings.model_copy(update={"corpus_dir": root / "corpus", "data_dir": root / "data", "chroma_host": ""})
+    click.echo("evals: ingesting the corpus without its translations…", err=True)
+    start = time.perf_counter()
+    try:
+        report = run_ingest(untranslated.corpus_dir, untranslated.data_dir,
+                            get_embeddings(settings.embedding_model, settings.embedding_backend), untranslated.chroma(),
+                            vector_seed=current_build(Path(settings.data_dir)))
+    except (IngestError, StoreError) as exc:
+        _fail(str(exc), 1)
+    click.echo(f"evals: {report.passages} passages without translations, {report.embedded} texts embedded, "
+               f"in {time.perf_counter() - start:.1f} s", err=True)
+    return untranslated
 
 
 def _run(settings: Any, qa_items: list[gold.QAItem], aid_items: list[gold.AidItem], corpus: gold.CorpusText,

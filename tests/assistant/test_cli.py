@@ -94,3 +94,80 @@ def test_a_section_tail_fits_and_is_the_end_of_the_section(levels, width):
         assert shown.startswith("… ") and section.endswith(shown[2:])
         start = len(section) - len(shown[2:])
         assert section[start - 1] == " " or " " not in section[-(width - 2):]  # cut between words
+
+
+# --- the machine refuses: a full disk, a read-only folder, a permission (issue 23) ---------------------------
+
+def _one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.output
+    assert all(word in result.stderr for word in words), result.stderr
+
+
+def _tiny_corpus(folder, text: str):
+    folder.mkdir(exist_ok=True)
+    (folder / "note.txt").write_text(text, encoding="utf-8")  # no manifest: every .txt file is read
+    return folder
+
+
+def test_ingest_on_a_full_disk_is_one_line_and_keeps_the_live_index(tmp_path, monkeypatch):
+    from tests.disk_faults import refuse
+
+    corpus = _tiny_corpus(tmp_path / "corpus", "Le CNC soutient le jeu vidéo depuis 2003.\n")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "--corpus-dir", str(corpus), "ingest", "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    live = (data / "CURRENT").read_text(encoding="utf-8")
+    _tiny_corpus(corpus, "Le CNL aide les revues et les librairies.\n")
+    refuse(monkeypatch, data / "indexes")  # the disk fills up while the new build is written
+    _one_line_error(CliRunner().invoke(main, args), "No space left on device: ", str(data / "indexes"))
+    assert (data / "CURRENT").read_text(encoding="utf-8") == live
+
+
+def test_ingest_into_a_read_only_data_folder_is_one_line(built_index, monkeypatch):
+    import errno
+
+    from tests.disk_faults import refuse
+
+    refuse(monkeypatch, built_index.data_dir, errno.EROFS)
+    _one_line_error(_run(built_index, "ingest", "-q"), "Read-only file system: ", str(built_index.data_dir))
+
+
+def test_a_data_folder_that_cannot_be_read_is_one_line(built_index, monkeypatch):
+    import errno
+
+    from tests.disk_faults import refuse
+
+    refuse(monkeypatch, built_index.data_dir, errno.EACCES, reads=True)
+    for args in (["ask", "Qu'est-ce que le CNC ?"], ["search", "CNC"], ["aids", "--sector", "music"], ["ingest", "-q"]):
+        _one_line_error(_run(built_index, *args), "Permission denied: ", str(built_index.data_dir))
+
+
+def test_a_read_only_data_folder_still_answers(built_index, monkeypatch):
+    import errno
+
+    from tests.disk_faults import refuse
+
+    refuse(monkeypatch, built_index.data_dir, errno.EROFS)
+    result = _run(built_index, "ask", "--json", "Qu'est-ce que le Festival Novembre Numérique ?")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["citations"]
+
+
+def test_an_os_error_is_said_with_its_files():
+    import errno
+
+    from assistant.cli import os_error_line
+
+    assert os_error_line(OSError(errno.ENOSPC, "No space left on device", "data/x", None)) == \
+        "No space left on device: data/x"
+    assert os_error_line(OSError(errno.EXDEV, "Invalid cross-device link", "a", None, "b")) == "Invalid cross-device link: a → b"
+
+
+def test_a_message_over_several_lines_is_shown_on_one(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.yaml").write_text("documents:\n  - id: note\n    file: note.txt\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "--corpus-dir", str(corpus), "ingest", "-q"])
+    _one_line_error(result, "invalid manifest", "Field required")

@@ -66,3 +66,43 @@ def test_an_unreadable_environment_variable_is_named_in_one_line_exit_2(monkeypa
     result = invoke("--no-baselines")
     assert result.exit_code == 2
     assert result.output.strip() == 'evals: invalid EMBEDDING_LANGUAGES: expected a JSON list, e.g. ["en", "fr"]'
+
+
+# --- the machine refuses: a full disk, a read-only folder, a permission (issue 23) ---------------------------
+
+def _one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    errors = [line for line in result.stderr.splitlines() if line.startswith("evals: ") and "warning" not in line]
+    assert len(errors) == 1 and all(word in errors[0] for word in words), result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_feedback_export_onto_a_full_disk_or_a_forbidden_folder_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    from tests.disk_faults import refuse
+    from web.store import Store
+
+    Store(tmp_path / "app.db")
+    out = tmp_path / "out" / "candidates.jsonl"
+    refuse(monkeypatch, tmp_path / "out")
+    _one_line_error(invoke("feedback-export", "--db", str(tmp_path / "app.db"), "--out", str(out)),
+                    "No space left on device: ", str(tmp_path / "out"))
+    refuse(monkeypatch, tmp_path / "out", errno.EACCES)
+    _one_line_error(invoke("feedback-export", "--db", str(tmp_path / "app.db"), "--out", str(out)),
+                    "Permission denied: ", str(tmp_path / "out"))
+
+
+def test_a_report_onto_a_full_disk_is_one_line(tmp_path: Path, clean_settings: Path, built_index, monkeypatch) -> None:
+    from evals import gold
+    from tests.disk_faults import refuse
+
+    monkeypatch.setenv("DATA_DIR", str(built_index.data_dir))
+    gold_path, aids_path = tmp_path / "g.jsonl", tmp_path / "aids.jsonl"
+    gold_path.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    aids_path.write_text(gold.DEFAULT_AIDS.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    refuse(monkeypatch, tmp_path / "reports")
+    for option in ("--junit", "--report"):
+        result = invoke("--gold", str(gold_path), "--aids-gold", str(aids_path), "--no-baselines",
+                        option, str(tmp_path / "reports" / "out"))
+        _one_line_error(result, "No space left on device: ", str(tmp_path / "reports"))
