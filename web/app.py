@@ -19,7 +19,8 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         title="Culture & digital assistant",
         description="Cited answers about French and European cultural-policy documents.",
         lifespan=lifespan,
+        # Starlette's own slash redirect writes the request's Host into Location; ours (_slash_twin) is a
+        # path of the app's.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.include_router(api.router)
@@ -91,7 +95,24 @@ def error_response(request: Request, status: int, detail: object, headers: dict[
     return response
 
 
+def _slash_twin(request: Request) -> str | None:
+    """For a path no route matched, the app's own literal path that differs from it by a trailing slash
+    ("/aids/" → "/aids"), with the query: a relative Location that cannot leave the site."""
+    if "route" in request.scope:
+        return None
+    path = request.scope["path"]
+    twin = path[:-1] if path.endswith("/") else f"{path}/"
+    for route in (*pages.router.routes, *api.router.routes):
+        if isinstance(route, APIRoute) and not route.param_convertors and route.path == twin \
+                and request.method in route.methods:
+            query = request.scope.get("query_string", b"").decode("latin-1")
+            return f"{route.path}?{query}" if query else route.path
+    return None
+
+
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404 and (twin := _slash_twin(request)):
+        return RedirectResponse(twin, status_code=307)
     return error_response(request, exc.status_code, exc.detail, exc.headers)  # type: ignore[arg-type]
 
 

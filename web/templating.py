@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
+from fastapi.routing import APIRoute
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -105,8 +107,21 @@ def _https_only(request: Request) -> bool:
 
 
 def _relative(request: Request, **params: str) -> str:
-    url = request.url.include_query_params(**params)
-    return f"{url.path}?{url.query}"
+    query = request.url.include_query_params(**params).query
+    return f"{own_path(request)}?{query}"
+
+
+def own_path(request: Request) -> str:
+    """The page's path as the app spells it: its route's path with the parameters quoted, or "/" where no
+    page of the app matched (a 404, a static file). Never the request's own path: "//evil.example/x",
+    "/%2F%2Fevil.example" or "/\\evil.example" would be a link off the site."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return "/"
+    path = route.path_format
+    for name, value in request.path_params.items():
+        path = path.replace(f"{{{name}}}", quote(str(value), safe=""))
+    return path
 
 
 def is_htmx(request: Request) -> bool:
