@@ -131,8 +131,7 @@ class Assembler:
             items = [p for p in body if p.kind == "measure"] or body
         if not items:
             return
-        confident = target is not None or self._on_topic(frame, [*items, *self.tree.body(None, document)],
-                                                         ctx.retrieval.query.naming)
+        confident = target is not None or self._on_topic(frame, items, ctx.retrieval.query.naming)
         if not confident:  # "les 4 axes de la stratégie franco-québécoise": a list the passages hold
             self.listing(ctx, hits)
             return
@@ -367,8 +366,9 @@ class Assembler:
         noise = set(tokenize(" ".join(p.cue_words), frame.language)) | naming
         for level in p.units.values():
             noise |= set(tokenize(" ".join(level.phrases), frame.language))
-        rest = {t for t in tokenize(frame.asked, frame.language) if t not in noise and not t.isdigit()
-                and p.number(t) is None}
+        # a follow-up's subject is the earlier turn's ("وما هي محاورها؟" after a question on a strategy)
+        words = tokenize(f"{frame.asked} {frame.context}", frame.language)
+        rest = {t for t in words if t not in noise and not t.isdigit() and p.number(t) is None}
         if not rest:
             return True
         found = frozenset().union(*(self.bank.entry_tokens(x, frame.language) for x in passages)) if passages else frozenset()
