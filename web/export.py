@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from typing import Any
 
@@ -36,30 +37,58 @@ def conversation_json(conversation: Conversation, owned: bool) -> dict[str, Any]
     }
 
 
+# Markdown that text must not make: links and images ([ ] < >), raw HTML and entities (< &), emphasis and
+# code (* _ ~ `), tables (|), and the backslash that escapes them.
+_INLINE = re.compile(r"([\\`*_~\[\]<>&|])")
+# What only a line's start makes (a quote's > is escaped above): a heading (#), a list item (- + or "1."
+# "1)"), a setext underline (= -). Leading spaces are dropped: four of them make a code block.
+_LINE_START = re.compile(r"([#+=-]|\d{1,9}(?=[.)]))")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as Markdown that renders as that text and nothing else: a question or an answer cannot
+    forge a heading ("#### Sources"), a link (``[x](javascript:…)``, ``<javascript:…>``) or raw HTML."""
+    return "\n".join(_markdown_line(line) for line in text.splitlines())
+
+
+def _markdown_line(line: str) -> str:
+    line = _INLINE.sub(r"\\\1", line.lstrip())
+    start = _LINE_START.match(line)
+    if start is None:
+        return line
+    if start.group(1)[0].isdigit():  # "1." -> "1\.": the mark is after the number
+        return f"{line[:start.end()]}\\{line[start.end():]}"
+    return f"\\{line}"
+
+
 def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in text.splitlines() or [""])
+    return "\n".join(f"> {_markdown_line(line)}" for line in text.splitlines() or [""])
 
 
 def conversation_markdown(conversation: Conversation, assistant: Assistant) -> str:
-    """The questions and answers, each answer followed by its numbered sources with the cited text."""
+    """The questions and answers, each answer followed by its numbered sources with the cited text.
+
+    Only the headings, source lines and quote marks are Markdown of ours: every text (questions, answers,
+    titles, passages) goes through ``markdown_text``."""
     day = time.strftime("%Y-%m-%d", time.gmtime(conversation.created))
-    out = [f"# {conversation.title}", "", f"_Conversation {conversation.id}, started {day} (UTC)._", ""]
+    title = markdown_text(" ".join(conversation.title.split()))
+    out = [f"# {title}", "", f"_Conversation {conversation.id}, started {day} (UTC)._", ""]
     for m in conversation.messages:
         if m.role == "user":
-            out += ["## Question", "", m.content, ""]
+            out += ["## Question", "", markdown_text(m.content), ""]
             continue
-        out += ["### Answer", "", m.content, ""]
+        out += ["### Answer", "", markdown_text(m.content), ""]
         if m.citations:
             out += ["#### Sources", ""]
         for n, pid in m.citations:
             try:
                 p = assistant.passage(pid)
             except NotFoundError:
-                out += [f"[{n}] passage {pid} (no longer in the index)", ""]
+                out += [f"[{n}] passage {markdown_text(pid)} (no longer in the index)", ""]
                 continue
             doc = _document(assistant, p.document)
-            out += [f"[{n}] {p.title}{' — ' + doc if doc else ''}{' — ' + p.section if p.section else ''} "
-                    f"({passage_url(pid)})", "", _quote(p.text), ""]
+            where = " — ".join(x for x in (p.title, doc, p.section) if x)
+            out += [f"[{n}] {markdown_text(where)} ({passage_url(pid)})", "", _quote(p.text), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
