@@ -28,6 +28,7 @@ from assistant.sentences import SentenceBank, Wanted
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
+AID_DEPTH = 8  # an aid is named when its passage is among this many best passages
 SUMMARY_LINES = 10  # a summary of a subject stays a screen long
 SETTLED = 0.5  # a yes/no question is settled by a sentence holding this share of its words
 
@@ -140,7 +141,7 @@ class ExtractiveAnswerer:
         """What answers the question first, then the aids and programmes among the best passages, each
         under its name and operator; none there, the answer is the sentences alone."""
         lang = ctx.frame.language
-        top = {h.passage_id for h in ctx.retrieval.hits}
+        top = {h.passage_id for h in ctx.retrieval.pool[:AID_DEPTH]}
         lines = []
         for u, card in zip([u for u in ctx.units if u.role == "aid"], ctx.aids):
             if u.passage.passage_id in top:
@@ -227,6 +228,7 @@ def finish(draft: Draft, ctx: Context, verifier: Verifier, citation) -> ChatResp
     citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
     body: list[str] = []
+    previous = ""
     for line in draft.lines:
         score = verifier.quoted(line.text, line.passage, line.lang)
         if score < 0.5:
@@ -239,7 +241,11 @@ def finish(draft: Draft, ctx: Context, verifier: Verifier, citation) -> ChatResp
         shown = line.text
         if line.lang != lang:  # no translation yet: the original, marked as such
             shown += " " + replies.original_language.format(language=replies.language_names.get(line.lang, line.lang))
-        label = f"{line.label}{replies.label_separator}" if line.label else ""
+        # no label a sentence already opens with ("Culturethèque: Culturethèque, the French-language…")
+        # nor one the line before already gave (a side's second sentence)
+        named = (line.label and line.label != previous and not line.text.casefold().startswith(line.label.casefold()))
+        previous = line.label
+        label = f"{line.label}{replies.label_separator}" if named else ""
         body.append(f"{label}{shown} [{numbers[pid]}]")
     if not sentences:
         return None

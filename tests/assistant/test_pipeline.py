@@ -98,7 +98,11 @@ def test_a_summary_of_the_roadmap_gives_one_line_per_axis(assistant):
 def test_a_comparison_is_answered_on_both_sides_in_the_askers_language(assistant):
     res = assistant.answer("Compare Culturethèque and MyFrenchFilmFestival.")
     assert res.language == "en" and not res.abstained
-    assert "- Culturethèque:" in res.answer and "- MyFrenchFilmFestival:" in res.answer
+    bullets = [line for line in res.answer.splitlines() if line.startswith("- ")]
+    # each side under its name (or opening with it): never one side only
+    assert any(b.startswith("- Culturethèque") for b in bullets)
+    assert any(b.startswith("- MyFrenchFilmFestival") or b.startswith("- The first entirely online") for b in bullets)
+    assert not any(b.startswith("- Culturethèque: Culturethèque") for b in bullets)
 
 
 def test_an_injected_instruction_is_ignored_and_the_real_question_answered(assistant):
