@@ -78,8 +78,6 @@ def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    if without_translations:
-        settings = _without_translations(ctx, settings)
     try:
         thresholds = load_thresholds(thresholds_path, k)
         qa_items = gold.select_split(gold.load_qa(gold_path), split)
@@ -90,6 +88,8 @@ def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int
         _fail(str(exc), 2)
     if not qa_items and not aid_items:
         _fail(f"no question in the {split} split", 2)
+    if without_translations:
+        settings = _without_translations(ctx, settings)
 
     try:
         run = _run(settings, qa_items, aid_items, corpus, split, k, no_baselines, [str(gold_path), str(aids_path)])
@@ -151,7 +151,7 @@ def _without_translations(ctx: click.Context, settings: Any) -> Any:
                             vector_seed=current_build(Path(settings.data_dir)))
     except (IngestError, StoreError) as exc:
         _fail(str(exc), 1)
-    click.echo(f"evals: {report.passages} passages without translations, {report.embedded} texts embedded, "
+    click.echo(f"evals: {report.passages} passages ingested without translations/, {report.embedded} texts embedded, "
                f"in {time.perf_counter() - start:.1f} s", err=True)
     return untranslated
 
