@@ -145,6 +145,21 @@ def test_question_streams_a_cited_answer(session: Session) -> None:
     session.shot("answer")
 
 
+def test_a_list_and_a_comparison_are_whole_and_cited_in_the_page(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    answer = session.ask("Quels sont les trois axes de la feuille de route ?")
+    items = answer.locator("ul > li")  # the answer's list, not its numbered sources
+    assert items.count() == 3
+    for i, start in enumerate(("I.", "II.", "III.")):
+        assert items.nth(i).inner_text().startswith(start)
+        assert items.nth(i).locator("a[data-citation]").count() == 1
+    comparison = session.ask("Compare Culturethèque and MyFrenchFilmFestival.")
+    text = comparison.inner_text()
+    assert "According to the documents" in text and "Culturethèque" in text and "MyFrenchFilmFestival" in text
+    session.shot("whole-answers")
+
+
 def test_citation_opens_the_passage_panel_and_page(session: Session) -> None:
     page = session.page
     page.goto("/")
