@@ -126,7 +126,10 @@ async def chat_stream(turn: ChatTurnDep, stream: Annotated[_Started, Depends(sta
 
     try:
         # When the browser goes away this generator is no longer pulled: no further step of the
-        # assistant runs, and `started_stream` closes the assistant's generator.
+        # assistant runs, and `started_stream` closes the assistant's generator. `run_sync` must not
+        # abandon its thread on cancellation (anyio's default): the close then waits for the chunk in
+        # progress, instead of meeting the generator still running in that thread ("generator already
+        # executing", tests/web/test_stream_close.py).
         while (item := await anyio.to_thread.run_sync(pull)) is not None:
             kind, value = item
             if kind == "token":
