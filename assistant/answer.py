@@ -68,8 +68,10 @@ class Chosen:
     rank: int
 
 
-def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4) -> list[Chosen]:
-    """Score the sentences of the top passages and pick the best, without redundancy."""
+def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: bool, max_sentences: int = 4,
+                     asking: frozenset[str] = frozenset()) -> list[Chosen]:
+    """Score the sentences of the top passages and pick the best, without redundancy (``asking``: the
+    tokens of the words that say how the question asks, "how does … support": no list is about them)."""
     wanted = WantedByLanguage(bank, set(q.tokens), q.context)  # by the language the passage is read in
     cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
     candidates: list[Chosen] = []
@@ -98,7 +100,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     if as_list:
         # One sentence per passage: the best of each passage that answers nearly as well as the best,
         # and about what is asked, not only of the kind asked for.
-        key = _key_token(bank, q, candidates)
+        key = _key_token(bank, q, candidates, asking)
         seen: set[str] = set()
         for c in candidates:
             if len(chosen) >= max_sentences or c.score < LIST_RATIO * best.score:
@@ -125,11 +127,11 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     return chosen
 
 
-def _key_token(bank: SentenceBank, q: Query, candidates: list[Chosen]) -> str | None:
+def _key_token(bank: SentenceBank, q: Query, candidates: list[Chosen], asking: frozenset[str] = frozenset()) -> str | None:
     """The most specific word of what a list question asks about (not of the kind of thing it lists)
     that the best sentence holds: every item must hold it. "Which measures concern video games?" keys
     on "game", so a sentence about video-on-demand is no item."""
-    about = set(q.tokens) - _ITEM_NOUNS.get(q.lang, frozenset()) - q.naming - q.context
+    about = set(q.tokens) - _ITEM_NOUNS.get(q.lang, frozenset()) - q.naming - q.context - asking
     best = next((c for c in candidates if c.lang == q.lang), None)
     if best is None:
         return None

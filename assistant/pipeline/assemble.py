@@ -236,11 +236,18 @@ class Assembler:
 
     def listing(self, ctx: Context, hits: list[Passage]) -> None:
         frame = ctx.frame
-        wanted = Wanted(self.bank, frame.language, set(self._topic_tokens(frame)))
+        topic = set(self._topic_tokens(frame))
+        wanted = Wanted(self.bank, frame.language, topic)
+        # the question's most specific word the corpus uses: a list about something else lacks it
+        known = [t for t in topic if t in self.bank.idf.get(frame.language, {})]
+        key = max(known, key=lambda t: self.bank.weight(frame.language, t)) if known else None
         best: tuple[float, Passage, list[Passage], bool] | None = None
         for p in hits[:ANCHOR_DEPTH]:
             for lead, items in self._lists_at(p):
                 if len(items) < 2:
+                    continue
+                if key and frame.count is None and not any(
+                        key in self.bank.entry_tokens(x, frame.language) for x in (lead, *items)):
                     continue
                 announced = _announced(lead.text)
                 count_met = frame.count is not None and len(items) == frame.count

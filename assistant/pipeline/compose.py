@@ -159,7 +159,8 @@ class ExtractiveAnswerer:
         frame, q = ctx.frame, ctx.retrieval.query
         as_list = frame.intent in ("list", "summary")
         hits = ctx.retrieval.hits
-        chosen = choose_sentences(self.bank, q, hits, as_list, max_sentences=6 if as_list else 4)
+        asking = frozenset(tokenize(frame.cue, q.lang))
+        chosen = choose_sentences(self.bank, q, hits, as_list, max_sentences=6 if as_list else 4, asking=asking)
         if not chosen:
             return None
         if ctx.structure == "summary":  # a subject's summary: each measure said, then its good practices

@@ -29,6 +29,7 @@ class Frame:
     message: str  # what the user typed
     question: str  # what is asked, read in its conversation: shown to the user (``standalone_question``)
     asked: str  # the question's own words (no instruction, no earlier turn): searched and answered
+    cue: str = ""  # the words that said the intent ("how does … support"): how it asks, not what about
     topic: str = ""  # what a summary asks about: the question without its cue ("Résume … sur X": "… sur X")
     context: str = ""  # an earlier question (and its answer's subject) that retrieval weighs less
     relation: Relation = "new"

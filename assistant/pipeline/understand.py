@@ -87,7 +87,8 @@ class Understander:
             intent, why = "outline", "names a heading"
         targets = sides(asked, p) if intent == "comparison" else ()
         topic = without_cues(asked, p, intent) if intent == "summary" else ""
-        return Frame(language, intent, message, question, asked, topic=topic, context=context, relation=relation,  # type: ignore[arg-type]
+        cue = why[len("cue "):].strip("'\"") if why.startswith("cue ") else ""
+        return Frame(language, intent, message, question, asked, cue=cue, topic=topic, context=context, relation=relation,  # type: ignore[arg-type]
                      targets=targets, refs=refs, unit=unit, count=count, answer_kind=kind, preamble=before,
                      present=is_present(asked), instruction=instruction, notes={"intent": why})
 
