@@ -113,7 +113,7 @@ class Assistant:
         self.retrieve = Retriever(self.searcher)
         self.assemble = Assembler(Tree(index), self.bank, self.aids, self.documents)
         self.decide = Decider(index, self.bank, self.glossary, self.refusal, self.vocabulary,
-                              settings.embedding_languages)
+                              settings.embedding_languages, self.years[-1] if self.years else None)
         self.verifier = Verifier(self.bank)
         self.extractive = ExtractiveAnswerer(self.bank, self.verifier, self.citation, self.dated_lead_in)
         warm_up()
@@ -192,8 +192,8 @@ class Assistant:
         context = self.assemble(frame, retrieval)
         decision = self.decide(frame, context)
         if not decision.answer:
-            response = self.refusal_answer(frame.question, frame.language, retrieval.hits, dated=frame.present,
-                                           missing=decision.missing)
+            response = self.refusal_answer(frame.question, frame.language, retrieval.hits,
+                                           dated=frame.present or decision.dated, missing=decision.missing)
             if tokens:
                 yield from (("token", t) for t in _chunks(response.answer))
             yield "final", response

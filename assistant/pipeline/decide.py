@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.glossary import Glossary
@@ -20,6 +21,7 @@ from assistant.sentences import CONTEXT_WEIGHT, SentenceBank, Wanted
 from vectorstore.index import Index
 from vectorstore.text import tokenize
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 SIDE_COVERAGE = 0.5  # a side of a comparison is found when its best passage holds this share of its name
 
 
@@ -29,22 +31,28 @@ class Decision:
     reason: str
     missing: str | None = None  # the kind of answer the passages lack, when that alone declines
     signals: dict[str, float] | None = None
+    dated: bool = False  # declined for asking about a time after the documents: say how old they are
 
 
 class Decider:
     def __init__(self, index: Index, bank: SentenceBank, glossary: Glossary, model: RefusalModel,
-                 vocabulary: frozenset[str], embedding_languages: tuple[str, ...] | list[str]) -> None:
+                 vocabulary: frozenset[str], embedding_languages: tuple[str, ...] | list[str],
+                 last_year: int | None = None) -> None:
         self.index = index
         self.bank = bank
         self.glossary = glossary
         self.model = model
         self.vocabulary = vocabulary
         self.embedding_languages = tuple(embedding_languages)
+        self.last_year = last_year  # the year of the newest document
 
     def __call__(self, frame: Frame, ctx: Context) -> Decision:
         hits = ctx.retrieval.hits
         if not hits:
             return Decision(False, "nothing retrieved")
+        later = self.after_the_documents(frame.asked)
+        if later:  # "l'édition 2025", "in 2024": documents of 2014-2022 cannot tell
+            return Decision(False, f"asks about {later}, after the newest document", dated=True)
         if ctx.structure in ("outline", "summary", "list") and ctx.confident:
             return Decision(True, f"{ctx.structure} of {ctx.subject!r}")
         if ctx.structure == "comparison":
@@ -60,6 +68,16 @@ class Decider:
         if lacks_kind(signals) and self.model.answers({**signals, "untyped": 0.0}):
             missing = frame.answer_kind  # declined for the kind of answer alone: say which
         return Decision(False, "refusal model", missing=missing, signals=signals)
+
+    def after_the_documents(self, text: str) -> str | None:
+        """A year the question names that is later than the newest document and that no passage names
+        (a plan "pour 2030" the documents announce is theirs to tell)."""
+        if self.last_year is None:
+            return None
+        for year in _YEAR.findall(text):
+            if int(year) > self.last_year and year not in self.vocabulary:
+                return year
+        return None
 
     def _side_found(self, q: Query, hits) -> bool:
         if not hits:

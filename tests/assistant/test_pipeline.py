@@ -117,3 +117,13 @@ def test_an_injected_instruction_is_ignored_and_the_real_question_answered(assis
 def test_list_items_are_about_video_games_not_video_on_demand(assistant):
     res = assistant.answer("Which measures concern video games?")
     assert res.sentences and not any("on-demand" in s.text for s in res.sentences)
+
+
+# --- decide ------------------------------------------------------------------------------------------
+
+def test_a_year_after_the_newest_document_is_declined_and_says_how_old_they_are(assistant):
+    res = assistant.answer("Quelles sont les dates de l'édition 2025 du festival Novembre Numérique ?")
+    assert res.abstained and "2022" in res.answer
+    # a year the documents themselves name is theirs to tell
+    assert assistant.decide.after_the_documents("Qu'a fait le CNC en 2021 ?") is None
+    assert assistant.decide.after_the_documents("What happens in 2031?") == "2031"
