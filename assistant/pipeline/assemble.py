@@ -299,7 +299,7 @@ class Assembler:
         if p.text.rstrip().endswith(":") or p.kind == "heading":
             leads.append(p)
         doc = self.tree.passages(p.document)
-        i = next((k for k, o in enumerate(doc) if o.passage_id == p.passage_id), 0)
+        i = self.tree.position.get(p.passage_id, 0)
         for o in reversed(doc[max(0, i - MAX_ITEMS):i]):
             if o.text.rstrip().endswith(":") and o.kind != "heading":
                 leads.append(o)

@@ -25,8 +25,11 @@ class Tree:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.by_document: dict[str, list[Passage]] = {}
+        self.position: dict[str, int] = {}  # a passage's place in its document's list
         for p in index.ordered:
-            self.by_document.setdefault(p.document, []).append(p)
+            doc = self.by_document.setdefault(p.document, [])
+            self.position[p.passage_id] = len(doc)
+            doc.append(p)
 
     def passages(self, document: str) -> list[Passage]:
         return self.by_document.get(document, [])
@@ -65,9 +68,8 @@ class Tree:
 
     def following(self, p: Passage, n: int) -> list[Passage]:
         """The ``n`` passages after ``p`` in its document."""
-        doc = self.passages(p.document)
-        i = next((k for k, o in enumerate(doc) if o.passage_id == p.passage_id), len(doc))
-        return doc[i + 1:i + 1 + n]
+        i = self.position.get(p.passage_id, -1)
+        return self.passages(p.document)[i + 1:i + 1 + n] if i >= 0 else []
 
     def practices(self, measure: Passage) -> list[Passage]:
         """The good practices that illustrate a bold measure (ingest records the measure they follow)."""
