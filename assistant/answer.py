@@ -94,7 +94,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     chosen: list[Chosen] = []
 
     def take(c: Chosen) -> None:
-        if c not in chosen and not any(_redundant(c.sentence, o.sentence) for o in chosen):
+        if c not in chosen and not any(_redundant(c.sentence, o.sentence, bank) for o in chosen):
             chosen.append(c)
 
     if as_list:
@@ -139,8 +139,9 @@ def _key_token(bank: SentenceBank, q: Query, candidates: list[Chosen], asking: f
     return ranked[0] if ranked else None
 
 
-def _redundant(a: SentenceInfo, b: SentenceInfo) -> bool:
-    if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) > 0.92:
+def _redundant(a: SentenceInfo, b: SentenceInfo, bank: SentenceBank | None = None) -> bool:
+    cos = float(a.vector @ b.vector) if a.vector is not None and b.vector is not None else 0.0
+    if (bank.rescale(cos) if bank is not None else cos) > 0.92:
         return True
     union = a.tokens | b.tokens
     return bool(union) and len(a.tokens & b.tokens) / len(union) > 0.7

@@ -7,6 +7,7 @@ and shared by the reranker and the answerer.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -51,6 +52,25 @@ class SentenceBank:
             self.idf[lang] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in bucket.items()}
             # A word the corpus never uses is the most telling word of a question: it weighs the most.
             self.unseen[lang] = math.log(1 + (n + 0.5) / 0.5)
+
+    @functools.cached_property
+    def chance(self) -> float:
+        """The cosine two unrelated sentences of the corpus have, for this embedding model (the median of
+        a fixed sample of pairs): about 0.1 for all-MiniLM-L6-v2, about 0.75 for multilingual-e5, whose
+        cosines sit close together. A fixed cosine threshold means nothing across models; one above
+        chance does (``rescale``)."""
+        vectors = [s.vector for infos in self._cache.values() for s in infos if s.vector is not None]
+        if len(vectors) < 20:
+            return 0.0
+        rng = np.random.default_rng(0)
+        matrix = np.stack(vectors)
+        a, b = rng.integers(0, len(matrix), size=(2, 2000))
+        keep = a != b
+        return float(np.median(np.sum(matrix[a[keep]] * matrix[b[keep]], axis=1)))
+
+    def rescale(self, cos: float) -> float:
+        """A cosine as a share of the way from chance to identical (0 at chance or below, 1 identical)."""
+        return max(0.0, (cos - self.chance) / (1.0 - self.chance)) if self.chance < 1.0 else 0.0
 
     def sentences(self, p: Passage, lang: str) -> list[SentenceInfo]:
         key = (p.passage_id, lang)

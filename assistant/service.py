@@ -95,6 +95,8 @@ class Assistant:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
+        # Questions encoded by one model and searched among another's vectors find noise, silently.
+        index.check_model(settings.embedding_model)
         _limit_threads(settings.query_threads)
         self.embeddings = get_query_encoder(settings.embedding_model, settings.query_backend,
                                             settings.data_dir / "models", settings.query_threads)

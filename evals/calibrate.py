@@ -85,14 +85,35 @@ def choose_threshold(probabilities: np.ndarray, answerable: np.ndarray, max_wron
     return round((feasible[0] + feasible[-1]) / 2, 4)
 
 
+# The direction each signal may push the answer, whatever the fit says: more coverage or similarity
+# never makes an answer less likely; unknown vocabulary, a relative date, a missing kind of answer or
+# a shorter question never makes it more likely. A signal the fit gives the wrong sign is left out.
+SIGNS = {"coverage": 1, "similarity": 1, "unknown": -1, "calendar": -1, "untyped": -1, "brevity": -1}
+
+
+def monotone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``x`` with the columns of the signals whose fitted weight has the wrong sign zeroed, refitting
+    until every weight that is constrained has its sign."""
+    x = x.copy()
+    for _ in range(len(FEATURES)):
+        fitted = _logistic().fit(x, y)
+        coef = fitted[-1].coef_[0] / fitted[0].scale_
+        wrong = [i for i, name in enumerate(FEATURES)
+                 if SIGNS.get(name, 0) * coef[i] < 0 and np.any(x[:, i] != 0)]
+        if not wrong:
+            return x
+        x[:, wrong] = 0.0
+    return x
+
+
 def calibrate(points: list[Point], max_wrong: float = 0.05) -> tuple[RefusalModel, np.ndarray]:
     """The fitted model, and each point's leave-one-out probability (what the threshold was chosen on)."""
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
-    x = np.array([p.vector() for p in points])
     y = np.array([p.answerable for p in points])
     if len(set(y)) < 2:
         raise ValueError("calibration needs both answerable and off-topic dev questions")
+    x = monotone(np.array([p.vector() for p in points]), y)
     held_out = cross_val_predict(_logistic(), x, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
     # A question the assistant declines whatever the model says counts as declined at any threshold.
     held_out = np.where([lacks_kind(p.features) for p in points], 0.0, held_out)

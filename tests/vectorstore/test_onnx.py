@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vectorstore.embeddings import DEFAULT_MODEL, get_embeddings, resolve_model
+from vectorstore.embeddings import MINILM_MODEL, get_embeddings, resolve_model
 from vectorstore.errors import EmbeddingModelError
 from vectorstore.onnx import OnnxEmbeddings, _check_pipeline
 
@@ -21,11 +21,11 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def onnx_encoder(cache_dir):
-    return OnnxEmbeddings(DEFAULT_MODEL, Path(resolve_model(DEFAULT_MODEL)), cache_dir)
+    return OnnxEmbeddings(MINILM_MODEL, Path(resolve_model(MINILM_MODEL)), cache_dir)
 
 
 def test_onnx_vectors_match_the_torch_model(onnx_encoder):
-    torch_vectors = get_embeddings(DEFAULT_MODEL, "torch").encode(TEXTS)
+    torch_vectors = get_embeddings(MINILM_MODEL, "torch").encode(TEXTS)
     onnx_vectors = onnx_encoder.encode(TEXTS)
     assert onnx_vectors.shape == torch_vectors.shape == (4, 384)
     assert np.min(np.sum(onnx_vectors * torch_vectors, axis=1)) > 0.9999
@@ -36,7 +36,7 @@ def test_the_export_is_cached(onnx_encoder, cache_dir):
     exported = list(cache_dir.glob("*.onnx"))
     assert len(exported) == 1
     before = exported[0].stat().st_mtime_ns
-    OnnxEmbeddings(DEFAULT_MODEL, Path(resolve_model(DEFAULT_MODEL)), exported[0].parent)
+    OnnxEmbeddings(MINILM_MODEL, Path(resolve_model(MINILM_MODEL)), exported[0].parent)
     assert exported[0].stat().st_mtime_ns == before
 
 
