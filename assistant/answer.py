@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 
-from assistant.pipeline.verify import support  # noqa: F401  (the LLM answer's check, re-exported)
 from assistant.retrieval import SENTENCE_COS_WEIGHT, Hit, Query
 from assistant.sentences import SentenceBank, SentenceInfo, WantedByLanguage
 from vectorstore.models import Passage

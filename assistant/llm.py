@@ -220,7 +220,7 @@ def declined(written: str) -> bool:
 
 
 def assistant_support(assistant, text, vector, passage, lang) -> float:
-    from assistant.answer import support
+    from assistant.pipeline.verify import support
 
     return max(support(assistant.bank, text, vector, passage, lang),
                support(assistant.bank, text, vector, passage, passage.language))
