@@ -134,7 +134,7 @@ def _key_token(bank: SentenceBank, q: Query, candidates: list[Chosen], asking: f
     best = next((c for c in candidates if c.lang == q.lang), None)
     if best is None:
         return None
-    ranked = sorted(about & best.sentence.tokens, key=lambda t: -bank.weight(q.lang, t))
+    ranked = sorted(about & best.sentence.tokens, key=lambda t: (-bank.weight(q.lang, t), t))  # ties by name: the same in every process
     return ranked[0] if ranked else None
 
 
