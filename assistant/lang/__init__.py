@@ -87,6 +87,17 @@ class Pack:
         # Every cue word of every intent: the words that say how a question asks, not what about.
         self.cue_words = frozenset(w for cues in self.intents.values() for p in cues.phrases for w in p.split())
 
+    @functools.cached_property
+    def asking_tokens(self) -> frozenset[str]:
+        """The index tokens of every intent cue and level noun ("quels", "résume", "axes"): words that
+        say how a question asks, not what about. Tokenised once per language."""
+        from vectorstore.text import tokenize
+
+        tokens = set(tokenize(" ".join(self.cue_words), self.code))
+        for level in self.units.values():
+            tokens |= set(tokenize(" ".join(level.phrases), self.code))
+        return frozenset(tokens)
+
     def number(self, word: str) -> int | None:
         """A count written as digits or a number word ("3", "trois", "three", "ثلاثة")."""
         folded = fold(word)

@@ -240,7 +240,7 @@ class Assembler:
         wanted = Wanted(self.bank, frame.language, topic)
         # the question's most specific word the corpus uses: a list about something else lacks it
         known = [t for t in topic if t in self.bank.idf.get(frame.language, {})]
-        key = max(known, key=lambda t: self.bank.weight(frame.language, t)) if known else None
+        key = min(known, key=lambda t: (-self.bank.weight(frame.language, t), t)) if known else None
         best: tuple[float, Passage, list[Passage], bool] | None = None
         for p in hits[:ANCHOR_DEPTH]:
             for lead, items in self._lists_at(p):
@@ -360,19 +360,14 @@ class Assembler:
     def _topic_tokens(self, frame: Frame) -> list[str]:
         """The question's words but those that say how it asks (cues, level nouns, numbers)."""
         p = pack(frame.language)
-        noise = set(tokenize(" ".join(p.cue_words), frame.language))
-        for level in p.units.values():
-            noise |= set(tokenize(" ".join(level.phrases), frame.language))
-        tokens = [t for t in tokenize(frame.asked, frame.language) if t not in noise and not t.isdigit()]
+        tokens = [t for t in tokenize(frame.asked, frame.language) if t not in p.asking_tokens and not t.isdigit()]
         return tokens or tokenize(frame.asked, frame.language)
 
     def _on_topic(self, frame: Frame, passages: list[Passage], naming: frozenset[str]) -> bool:
         """Whether what the question asks about, besides the structure and the document it names, is
         in ``passages``."""
         p = pack(frame.language)
-        noise = set(tokenize(" ".join(p.cue_words), frame.language)) | naming
-        for level in p.units.values():
-            noise |= set(tokenize(" ".join(level.phrases), frame.language))
+        noise = p.asking_tokens | naming
         # a follow-up's subject is the earlier turn's ("وما هي محاورها؟" after a question on a strategy)
         words = tokenize(f"{frame.asked} {frame.context}", frame.language)
         rest = {t for t in words if t not in noise and not t.isdigit() and p.number(t) is None}
