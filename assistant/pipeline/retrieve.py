@@ -73,7 +73,7 @@ class Retriever:
             return out
         out = []
         if len(frame.targets) == 2:
-            cues = pack(frame.language).cue_words
+            cues = pack(frame.language).asking_tokens  # tokens, as the words they are compared with
             named = set(tokenize(" ".join(frame.targets), frame.language))
             rest = " ".join(w for w in tokenize(frame.asked, frame.language) if w not in named and w not in cues)
             for target in frame.targets:
