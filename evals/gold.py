@@ -115,15 +115,17 @@ class QAItem(BaseModel):
 
 
 class AidItem(BaseModel):
-    """A professional profile (free text, optional exact facet filters) and the aid ids expected back."""
+    """A professional profile (free text, optional exact facet filters) and the aid ids expected back;
+    none (``expected: []``) for a profile no aid of the documents fits, which must get an empty list."""
 
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1)
     language: Language
     profile: str = Field(min_length=1)
     filters: dict[str, str] = Field(default_factory=dict)
-    expected: list[str] = Field(min_length=1)
+    expected: list[str] = Field(default_factory=list)
     split: Split
+    note: str = ""  # why these cards (or none), as the writer judged
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class Pack:
         self.openers = Cues(data["follow_up"]["openers"], anchored=True)
         self.pronouns = Cues(data["follow_up"]["pronouns"], prefixes)
         self.replies = Replies(**data["replies"])
+        self.profile_phrases: dict[str, dict[str, list[str]]] = data.get("profile", {})
         # Every cue word of every intent: the words that say how a question asks, not what about.
         self.cue_words = frozenset(w for cues in self.intents.values() for p in cues.phrases for w in p.split())
 
@@ -97,6 +98,23 @@ class Pack:
         for level in self.units.values():
             tokens |= set(tokenize(" ".join(level.phrases), self.code))
         return frozenset(tokens)
+
+    @functools.cached_property
+    def profile(self) -> dict[str, list[tuple[str, str, frozenset[str]]]]:
+        """For each facet a person's description can name ("sectors", "beneficiaries", "kinds"): the
+        (value, phrase, index tokens of the phrase) of the pack's ``profile`` lexicon. A phrase is met when
+        all its tokens are among the text's (stemmed, any order: "musiciens" meets "musicien")."""
+        from vectorstore.text import tokenize
+
+        out: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
+        for facet, values in self.profile_phrases.items():
+            rows = out.setdefault(facet, [])
+            for value, phrases in values.items():
+                for phrase in phrases:
+                    tokens = frozenset(tokenize(str(phrase), self.code))
+                    if tokens:
+                        rows.append((value, str(phrase), tokens))
+        return out
 
     def number(self, word: str) -> int | None:
         """A count written as digits or a number word ("3", "trois", "three", "ثلاثة")."""
