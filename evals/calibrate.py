@@ -91,19 +91,30 @@ def choose_threshold(probabilities: np.ndarray, answerable: np.ndarray, max_wron
 SIGNS = {"coverage": 1, "similarity": 1, "unknown": -1, "calendar": -1, "untyped": -1, "brevity": -1}
 
 
-def monotone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def monotone(x: np.ndarray, y: np.ndarray, features: tuple[str, ...] = FEATURES,
+             signs: dict[str, int] = SIGNS) -> np.ndarray:
     """``x`` with the columns of the signals whose fitted weight has the wrong sign zeroed, refitting
     until every weight that is constrained has its sign."""
     x = x.copy()
-    for _ in range(len(FEATURES)):
+    for _ in range(len(features)):
         fitted = _logistic().fit(x, y)
         coef = fitted[-1].coef_[0] / fitted[0].scale_
-        wrong = [i for i, name in enumerate(FEATURES)
-                 if SIGNS.get(name, 0) * coef[i] < 0 and np.any(x[:, i] != 0)]
+        wrong = [i for i, name in enumerate(features)
+                 if signs.get(name, 0) * coef[i] < 0 and np.any(x[:, i] != 0)]
         if not wrong:
             return x
         x[:, wrong] = 0.0
     return x
+
+
+def fit_raw(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], float]:
+    """(weights, intercept) of the logistic regression on ``x``, with the standardisation folded in: the
+    assistant then reads the raw signals."""
+    fitted = _logistic().fit(x, y)
+    scaler, logistic = fitted[0], fitted[-1]
+    coef = logistic.coef_[0] / scaler.scale_
+    intercept = float(logistic.intercept_[0] - np.sum(coef * scaler.mean_))
+    return tuple(round(float(c), 4) for c in coef), round(intercept, 4)
 
 
 def calibrate(points: list[Point], max_wrong: float = 0.05) -> tuple[RefusalModel, np.ndarray]:
@@ -118,13 +129,8 @@ def calibrate(points: list[Point], max_wrong: float = 0.05) -> tuple[RefusalMode
     # A question the assistant declines whatever the model says counts as declined at any threshold.
     held_out = np.where([lacks_kind(p.features) for p in points], 0.0, held_out)
     threshold = choose_threshold(held_out, y, max_wrong)
-    fitted = _logistic().fit(x, y)
-    scaler, logistic = fitted[0], fitted[-1]
-    # Fold the standardisation into the weights: the assistant then reads the raw signals.
-    coef = logistic.coef_[0] / scaler.scale_
-    intercept = float(logistic.intercept_[0] - np.sum(coef * scaler.mean_))
-    model = RefusalModel(tuple(round(float(c), 4) for c in coef), round(intercept, 4), threshold)
-    return model, held_out
+    coef, intercept = fit_raw(x, y)
+    return RefusalModel(coef, intercept, threshold), held_out
 
 
 def rates(points: list[Point], declined: list[bool]) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -143,5 +149,92 @@ def write(model: RefusalModel, path: Path, n: int, held_out: dict[str, Any]) -> 
         "intercept": model.intercept,
         "threshold": model.threshold,
         "dev_leave_one_out": held_out,
+    }
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- the aid finder's model (assistant/aidmatch.py) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AidPoint:
+    profile: str  # the gold item's id: the group a held-out fit leaves out whole
+    card: str
+    fits: bool
+    features: dict[str, float]
+
+
+def measure_aids(assistant: Any, items: list[Any]) -> list[AidPoint]:
+    """Every (dev profile, card the filters leave) pair, with its signals and whether gold expects it."""
+    points = []
+    for item in items:
+        cards = assistant.aids.search(dict(item.filters), None)["aids"]
+        scored, _ = assistant.score_aids(item.profile, cards, item.language)
+        points += [AidPoint(item.id, s.card["id"], s.card["id"] in item.expected, s.signals) for s in scored]
+    return points
+
+
+AID_BETA = 2.0  # recall counts this much more than precision: a missed aid costs a professional more than a card to skip
+
+
+def profile_score(probabilities: np.ndarray, fits: np.ndarray, threshold: float, k: int = 5) -> float:
+    """What a profile's answer is worth at ``threshold``: for a profile some cards fit, the F-beta
+    (``AID_BETA``) of the first ``k`` kept cards against them; for one none fits, 1 for an empty list, else 0."""
+    order = np.argsort(-probabilities, kind="stable")
+    kept = [i for i in order[:k] if probabilities[i] >= threshold]
+    expected = int(fits.sum())
+    if not expected:
+        return float(not kept)
+    hits = int(fits[kept].sum()) if kept else 0
+    b2 = AID_BETA ** 2
+    return (1 + b2) * hits / (b2 * expected + len(kept))
+
+
+AID_MARGIN = 0.5  # in logits: a threshold is judged with its neighbours, so that it is not on the edge of a step
+
+
+def choose_aid_threshold(groups: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
+    """The threshold with the best mean profile score averaged over the thresholds within ``AID_MARGIN``
+    logits of it (with a few dozen profiles the score moves in steps; a threshold at the edge of one
+    would move a profile's answer on the next fit), on a grid of logits."""
+    grid = np.arange(-6.0, 6.0 + 1e-9, 0.05)
+    probs = 1.0 / (1.0 + np.exp(-grid))
+    scores = np.array([np.mean([profile_score(p, y, t) for p, y in groups.values()]) for t in probs])
+    near = int(round(AID_MARGIN / 0.05))
+    smooth = np.array([scores[max(0, i - near):i + near + 1].mean() for i in range(len(grid))])
+    return round(float(probs[int(np.argmax(smooth))]), 4)
+
+
+def calibrate_aids(points: list[AidPoint]) -> tuple[Any, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The fitted ``AidModel`` and each profile's held-out probabilities (leave one profile out)."""
+    from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
+
+    from assistant.aidmatch import FEATURES as AID_FEATURES, SIGNS as AID_SIGNS, AidModel
+
+    y = np.array([p.fits for p in points])
+    if len(set(y)) < 2:
+        raise ValueError("aid calibration needs dev profiles with expected cards")
+    x = monotone(np.array([[p.features[name] for name in AID_FEATURES] for p in points]), y, AID_FEATURES, AID_SIGNS)
+    names = [p.profile for p in points]
+    held_out = cross_val_predict(_logistic(), x, y, groups=names, cv=LeaveOneGroupOut(), method="predict_proba")[:, 1]
+    groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in dict.fromkeys(names):
+        idx = np.array([i for i, n in enumerate(names) if n == name])
+        groups[name] = (held_out[idx], y[idx])
+    coef, intercept = fit_raw(x, y)
+    return AidModel(coef, intercept, choose_aid_threshold(groups)), groups
+
+
+def write_aids(model: Any, path: Path, n: int, held_out: float) -> None:
+    from assistant.aidmatch import FEATURES as AID_FEATURES
+
+    data = {
+        "_comment": (f"Written by `evals calibrate --aids --write` from {n} dev profiles: a card fits when "
+                     "sigmoid(intercept + coef . signals) >= threshold (see assistant/aidmatch.py)."),
+        "features": list(AID_FEATURES),
+        "coef": list(model.coef),
+        "intercept": model.intercept,
+        "threshold": model.threshold,
+        "dev_leave_one_profile_out": round(held_out, 4),
     }
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -251,23 +251,20 @@ def _print(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: 
 @cli.command("calibrate")
 @click.option("--max-wrong", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Largest share of answerable dev questions a threshold may decline.")
-@click.option("--write", "write_file", is_flag=True, help="Write the model to assistant/abstention.json.")
+@click.option("--write", "write_file", is_flag=True,
+              help="Write the model to assistant/abstention.json (with --aids: assistant/aidmatch.json).")
+@click.option("--aids", "aids", is_flag=True, help="Fit the aid finder's model on the dev profiles instead.")
 @click.pass_context
-def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) -> None:
-    """Fit the refusal model on the dev split (leave-one-out threshold)."""
-    from assistant.service import ABSTENTION_FILE, Assistant
+def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool, aids: bool) -> None:
+    """Fit the refusal model on the dev split (leave-one-out threshold); with --aids, the aid finder's."""
+    from assistant.service import ABSTENTION_FILE
     from evals import calibrate
-    from vectorstore.errors import StoreError
 
     parent = ctx.parent.params if ctx.parent else {}
-    try:
-        items = gold.select_split(gold.load_qa(parent.get("gold_path", gold.DEFAULT_QA)), "dev")
-    except GoldError as exc:
-        _fail(str(exc), 2)
-    try:
-        assistant = Assistant.from_settings(_settings())
-    except StoreError as exc:
-        _fail(str(exc), 1)
+    if aids:
+        _calibrate_aids(parent.get("aids_path", gold.DEFAULT_AIDS), write_file)
+        return
+    items, assistant = _calibration_inputs(gold.load_qa, parent.get("gold_path", gold.DEFAULT_QA))
     points = calibrate.measure(assistant, [item for item in items if not item.validation])
     try:
         model, held_out = calibrate.calibrate(points, max_wrong)
@@ -293,6 +290,43 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool) ->
     if write_file:
         calibrate.write(model, ABSTENTION_FILE, len(points), summary)
         click.echo(f"written to {ABSTENTION_FILE}")
+
+
+def _calibration_inputs(load: Any, path: Path) -> tuple[list[Any], Any]:
+    """(the dev items of the gold file at ``path``, the assistant on the built index), or a one-line exit."""
+    from assistant.service import Assistant
+    from vectorstore.errors import StoreError
+
+    try:
+        items = gold.select_split(load(path), "dev")
+    except GoldError as exc:
+        _fail(str(exc), 2)
+    try:
+        return items, Assistant.from_settings(_settings())
+    except StoreError as exc:
+        _fail(str(exc), 1)
+
+
+def _calibrate_aids(path: Path, write_file: bool) -> None:
+    import numpy as np
+
+    from assistant.aidmatch import FEATURES, MODEL_FILE
+    from evals import calibrate
+
+    items, assistant = _calibration_inputs(gold.load_aids, path)
+    try:
+        model, groups = calibrate.calibrate_aids(calibrate.measure_aids(assistant, items))
+    except ValueError as exc:
+        _fail(str(exc), 1)
+    scores = [calibrate.profile_score(p, y, model.threshold) for p, y in groups.values()]
+    held_out = float(np.mean(scores))
+    click.echo(f"{len(groups)} dev profiles: mean F{calibrate.AID_BETA:g} (an empty list for a profile no card fits) "
+               f"{held_out:.3f} (leave one profile out)")
+    weights = ", ".join(f"{name} {c:+.3f}" for name, c in zip(FEATURES, model.coef))
+    click.echo(f"model: intercept {model.intercept:+.3f}, {weights}; a card fits when P >= {model.threshold}")
+    if write_file:
+        calibrate.write_aids(model, MODEL_FILE, len(groups), held_out)
+        click.echo(f"written to {MODEL_FILE}")
 
 
 @cli.command("feedback-export")

@@ -195,9 +195,26 @@ class AidResult:
     slices: list[str] = field(default_factory=list)
 
     @property
-    def recall(self) -> float:
+    def recall(self) -> float | None:
+        """The share of the expected cards among the first ``AID_K`` (none for a profile no card fits)."""
+        if not self.expected:
+            return None
         top = set(self.returned[:AID_K])
         return sum(e in top for e in self.expected) / len(self.expected)
+
+    @property
+    def precision(self) -> float | None:
+        """The share of the first ``AID_K`` cards returned that are expected (0 when none is returned
+        for a profile some card fits; none for a profile no card fits)."""
+        if not self.expected:
+            return None
+        top = self.returned[:AID_K]
+        return sum(r in self.expected for r in top) / len(top) if top else 0.0
+
+    @property
+    def none(self) -> float | None:
+        """For a profile no card fits: 1 when the list is empty (an honest "none")."""
+        return float(not self.returned) if not self.expected else None
 
 
 class Record(Protocol):
@@ -318,9 +335,11 @@ def _dangling(r: object, _s: str) -> float | None:
     return None if got is None else float(got[1].dangling)
 
 
-def _aid_recall(r: object, _s: str) -> float | None:
-    assert isinstance(r, AidResult)
-    return r.recall
+def _aid(name: str):  # type: ignore[no-untyped-def]
+    def measure(r: object, _s: str) -> float | None:
+        assert isinstance(r, AidResult)
+        return getattr(r, name)
+    return measure
 
 
 def retrieval_metrics(k: int) -> list[Metric]:
@@ -346,7 +365,9 @@ ANSWER_METRICS = [
     Metric("answerable_declined", "answerable declined", _declined(True, _declined_or_uncited), higher_is_better=False,
            answer_metric=True),
 ]
-AID_METRICS = [Metric(f"recall@{AID_K}", f"recall@{AID_K}", _aid_recall)]
+AID_METRICS = [Metric(f"recall@{AID_K}", f"recall@{AID_K}", _aid("recall")),
+               Metric(f"precision@{AID_K}", f"precision@{AID_K}", _aid("precision")),
+               Metric("none_accuracy", "no-match profiles answered none", _aid("none"))]
 
 
 # --- aggregation ---------------------------------------------------------------------------------------

@@ -120,9 +120,11 @@ def baselines_table(split: str, summary: dict[str, m.GroupSummary], systems: lis
 
 
 def aids_table(split: str, summary: dict[str, m.GroupSummary]) -> Table:
-    name = f"recall@{m.AID_K}"
-    rows = [[g, str(stats["n"]), fmt(name, _value(stats, m.OURS, name))] for g, stats in summary.items()]
-    return Table(f"Funding-aid finder — {split} split", ["group", "profiles", name], rows)
+    names = [metric.name for metric in m.AID_METRICS]
+    rows = [[g, str(stats["n"]), *(fmt(name, _value(stats, m.OURS, name)) for name in names)]
+            for g, stats in summary.items()]
+    return Table(f"Funding-aid finder — {split} split", ["group", "profiles", *names], rows,
+                 "recall and precision over the profiles some card fits; none_accuracy over those none fits.")
 
 
 def misses(questions: list[m.QuestionResult], k: int) -> Table:

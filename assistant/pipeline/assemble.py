@@ -11,7 +11,8 @@ auto-merging and sentence-window ideas, on the heading tree ingest recorded):
   headings at the level asked, or one level below it, or its measures where it has no sub-headings.
 - **summary**: the document or heading asked about brings its parts, each with its opening sentence.
 - **comparison**: each side's best passages, searched apart (``retrieve``).
-- **howto**: the aid cards that the passages found describe, with their passages.
+- **howto**: the aid cards that fit the asker (the aid finder's model, ``assistant/aidmatch.py``), with
+  their passages; confident when one does.
 - otherwise: the best passages, as retrieval ranked them.
 
 The same context feeds the extractive composer and the LLM's prompt.
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
-from assistant.aids import AidCatalogue
 from assistant.lang import pack
 from assistant.pipeline.frame import Frame
 from assistant.pipeline.understand import references
@@ -35,6 +36,7 @@ from vectorstore.text import tokenize
 ITEM_CHARS = 320  # a list item is short: one line of the document
 MAX_ITEMS = 12
 ANCHOR_DEPTH = 8  # the best passages whose lead-ins and headings are looked at
+HOWTO_AIDS = 5  # aid cards a how-to answer names at most
 PRACTICES = 3  # good practices a measure brings to a summary
 HEADING_NAMED = 0.6  # a heading is named by its title when the question holds this share of its words
 _ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
@@ -64,10 +66,11 @@ class Context:
 
 
 class Assembler:
-    def __init__(self, tree: Tree, bank: SentenceBank, aids: AidCatalogue, documents: dict[str, dict]) -> None:
+    def __init__(self, tree: Tree, bank: SentenceBank, fitting: Callable[[Frame, Retrieval], list[dict]],
+                 documents: dict[str, dict]) -> None:
         self.tree = tree
         self.bank = bank
-        self.aids = aids
+        self.fitting = fitting  # the aid cards that fit the asker, best first (the aid finder's ranking)
         self.documents = documents
         # Where the tree is deep enough to have axes: the documents a bare "les trois axes" is about.
         self.structured = sorted((d for d in tree.by_document if tree.deepest_level(d) >= 2),
@@ -335,8 +338,7 @@ class Assembler:
                 ctx.units.append(Unit(passages[h.passage_id], "side", label=side.label, group=g))
 
     def howto(self, ctx: Context, hits: list[Passage]) -> None:
-        ranked = [(h.passage_id, h.score, h.matched_via) for h in ctx.retrieval.pool]
-        cards = self.aids.search({}, lambda: ranked, limit=5)["aids"]
+        cards = self.fitting(ctx.frame, ctx.retrieval)[:HOWTO_AIDS]
         passages = self.bank.index.passages
         for card in cards:
             cited = [c for c in card.get("citations", []) if c.get("passage_id") in passages]
@@ -344,7 +346,7 @@ class Assembler:
                 ctx.units.append(Unit(passages[cited[0]["passage_id"]], "aid", label=_aid_label(card)))
                 ctx.aids.append(card)
         if ctx.units:
-            ctx.structure = "howto"
+            ctx.structure, ctx.confident = "howto", True
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -28,7 +28,6 @@ from assistant.sentences import SentenceBank, Wanted
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
 
-AID_DEPTH = 8  # an aid is named when its passage is among this many best passages
 SUMMARY_LINES = 10  # a summary of a subject stays a screen long
 SETTLED = 0.5  # a yes/no question is settled by a sentence holding this share of its words
 
@@ -138,21 +137,16 @@ class ExtractiveAnswerer:
         return Draft(LEAD_IN[lang], lines, bulleted=True, tail=tail)
 
     def howto(self, ctx: Context) -> Draft | None:
-        """What answers the question first, then the aids and programmes among the best passages, each
-        under its name and operator; none there, the answer is the sentences alone."""
+        """The aids and programmes that fit the asker (the aid finder's, best first), each under its name
+        and operator, cited to the sentence the card quotes: the person asked what they can get."""
         lang = ctx.frame.language
-        top = {h.passage_id for h in ctx.retrieval.pool[:AID_DEPTH]}
         lines = []
         for u, card in zip([u for u in ctx.units if u.role == "aid"], ctx.aids):
-            if u.passage.passage_id in top:
-                text, passage, shown = self._quoting(u.passage, lang, [c.get("quote", "") for c in card["citations"]])
-                lines.append(Line(text, passage, shown, label=u.label))
+            text, passage, shown = self._quoting(u.passage, lang, [c.get("quote", "") for c in card["citations"]])
+            lines.append(Line(text, passage, shown, label=u.label))
         if not lines:
             return None
-        answer = self.sentences(ctx)
-        first = [line for line in (answer.lines if answer else [])[:2]
-                 if line.passage.passage_id not in {x.passage.passage_id for x in lines}]
-        return Draft(pack(lang).replies.howto, _dedupe(first + lines), bulleted=True)
+        return Draft(pack(lang).replies.howto, _dedupe(lines), bulleted=True)
 
     def sentences(self, ctx: Context) -> Draft | None:
         """The sentences that answer (factoid, definition, yes/no, and any context without structure)."""

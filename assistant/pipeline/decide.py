@@ -1,7 +1,8 @@
 """Stage 4, decide: answer, or decline and say why.
 
 - A structure the question names and the assembler found (a resolved heading, a named document to
-  summarise or outline, a list whose count or words match) is its own evidence: answered.
+  summarise or outline, a list whose count or words match, aid cards the aid finder's model says fit
+  the asker) is its own evidence: answered.
 - A comparison needs both sides: each side's best passage must hold what names it.
 - Anything else goes to the refusal model (``assistant/refusal.py``): seven signals read from the
   frame's question (without the instructions and the preamble) and the best passages.
@@ -53,7 +54,7 @@ class Decider:
         later = self.after_the_documents(frame.asked)
         if later:  # "l'édition 2025", "in 2024": documents of 2014-2022 cannot tell
             return Decision(False, f"asks about {later}, after the newest document", dated=True)
-        if ctx.structure in ("outline", "summary", "list") and ctx.confident:
+        if ctx.structure in ("outline", "summary", "list", "howto") and ctx.confident:
             return Decision(True, f"{ctx.structure} of {ctx.subject!r}")
         if ctx.structure == "comparison":
             missing = [s.label for s in ctx.retrieval.sides

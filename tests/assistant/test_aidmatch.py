@@ -1,0 +1,112 @@
+"""The aid finder's relevance (``assistant/aidmatch.py``): reading a profile through the language packs,
+relevant cards or none on the real index, what a card says it is worth, and the calibration's pieces."""
+
+import numpy as np
+import pytest
+
+from assistant.aids import describe
+from evals.calibrate import choose_aid_threshold, profile_score
+
+
+@pytest.mark.parametrize("lang, profile, facet, value", [
+    ("fr", "je dirige une salle de concert", "sectors", "music"),
+    ("fr", "je dirige une salle de concert", "beneficiaries", "venues-institutions"),
+    ("fr", "Jeune pousse qui développe un logiciel de billetterie", "beneficiaries", "start-ups"),
+    ("fr", "Autrice-illustratrice jeunesse", "beneficiaries", "authors-artists"),
+    ("en", "I'm a video game studio", "sectors", "video-games"),
+    ("en", "I'm a video game studio", "beneficiaries", "companies-producers"),
+    ("en", "looking for a residency", "kinds", "residency"),
+    ("ar", "أنا ناشر كتب وأريد رقمنة كتالوجي", "sectors", "books-press"),
+    ("ar", "أنا ناشر كتب وأريد رقمنة كتالوجي", "beneficiaries", "publishers"),
+    ("ar", "مترجمة أدبية تبحث عن جائزة", "kinds", "competition"),
+])
+def test_a_profile_names_facet_values_through_its_language_pack(assistant, lang, profile, facet, value):
+    assert value in assistant.matcher.read(profile, lang).values(facet)
+
+
+def test_the_longest_phrase_met_speaks_for_a_value(assistant):
+    # "jeune pousse" is a start-up: the "jeune" inside it does not make the asker a young person
+    named = assistant.matcher.read("Jeune pousse qui cherche un financement", "fr").values("beneficiaries")
+    assert "start-ups" in named and "young-people" not in named
+
+
+def test_words_asking_for_money_name_a_kind_not_a_topic(assistant):
+    profile = assistant.matcher.read("funding for a dance company", "en")
+    assert "grant" in profile.values("kinds")
+    assert not {"fund", "funding"} & profile.tokens and "danc" in profile.tokens
+
+
+@pytest.mark.parametrize("profile, lang", [
+    ("tractor subsidy for dairy farmers", "en"),
+    ("j'ai un restaurant à Marseille, quelles aides pour refaire la cuisine ?", "fr"),
+    ("أنا سباك وأحتاج إلى قرض لشراء شاحنة", "ar"),
+])
+def test_a_profile_no_card_fits_gets_none_and_the_nearest_sectors(assistant, profile, lang):
+    found = assistant.search_aids(profile, {}, lang)
+    assert found["aids"] == []
+    assert all(v != "all-cci" for v in found["nearest"])
+
+
+@pytest.mark.parametrize("profile, lang, expected", [
+    ("je dirige une salle de concert, quelles aides pour diffuser nos concerts en ligne ?", "fr",
+     "cnm-aide-diffusions-alternatives"),
+    ("I'm a video game studio, what support can I get?", "en", "cnc-soutien-jeu-video"),
+    ("Je suis éditrice d'une revue et je veux numériser nos anciens numéros", "fr",
+     "cnl-numerisation-retrospective-revues"),
+])
+def test_a_profile_gets_the_cards_that_fit_it_first_with_why(assistant, profile, lang, expected):
+    cards = assistant.search_aids(profile, {}, lang, limit=5)["aids"]
+    assert expected in [c["id"] for c in cards[:3]]
+    scores = [c["score"] for c in cards]
+    assert scores == sorted(scores, reverse=True) and min(scores) >= assistant.matcher.model.threshold
+    top = cards[0]
+    assert any("=" in w for w in top["why"]) or any(w.startswith("word:") for w in top["why"])
+
+
+def test_unrelated_cards_are_left_out_not_merely_ranked_lower(assistant):
+    # the video-game profile does not bring the cards for heritage digitisation or the Pass Culture
+    ids = {c["id"] for c in assistant.search_aids("I'm a video game studio, what support can I get?", {}, "en")["aids"]}
+    assert "cnc-soutien-jeu-video" in ids
+    assert not ids & {"pia4-aap-numerisation-patrimoine-architecture", "pass-culture", "europeana"}
+
+
+def test_filters_still_bind_a_profile_search(assistant):
+    cards = assistant.search_aids("je dirige une salle de concert, on veut diffuser nos concerts en ligne",
+                                  {"kind": "grant"}, "fr")["aids"]
+    assert cards and all(c["kind"] == "grant" for c in cards)
+    assert all("kind=grant" in c["why"] for c in cards)
+
+
+def test_a_card_says_which_document_describes_it_and_what_ties_it_to_a_time(assistant):
+    cards = {c["id"]: c for c in assistant.search_aids(None, {})["aids"]}
+    ecran = cards["onda-ecran-vivant"]
+    assert ecran["date"] == "2022-01-21" and ecran["documents"][0]["id"] == "roadmap"
+    assert "Covid-19" in ecran["time_bound"]
+    # "dès 2003" says when the CNC's support began, not when it ends
+    assert "2003" not in cards["cnc-soutien-jeu-video"]["time_bound"]
+
+
+def test_describe_reads_a_year_and_an_episode_from_the_passage_but_not_a_start(assistant):
+    passage = next(iter(assistant.index.passages.values()))
+    card = {"id": "x", "citations": [{"passage_id": passage.passage_id, "document": passage.document,
+                                      "quote": "lancé en 2021 face à la crise sanitaire, dès 2003 ailleurs"}]}
+    marks = describe(card, {}, {passage.document: {"id": passage.document, "date": "2022"}})["time_bound"]
+    assert "2021" in marks and "crise sanitaire" in marks and "2003" not in marks
+
+
+def test_a_profile_score_rewards_recall_and_an_honest_none():
+    p = np.array([0.9, 0.8, 0.2])
+    assert profile_score(p, np.array([True, False, False]), 0.85) == 1.0
+    assert profile_score(p, np.array([False, False, True]), 0.85) == 0.0
+    assert profile_score(p, np.array([False, False, False]), 0.95) == 1.0  # none fits, none returned
+    assert profile_score(p, np.array([False, False, False]), 0.5) == 0.0
+    # two kept for one expected: recall is whole, precision half; F2 leans to recall
+    assert 0.8 < profile_score(p, np.array([True, False, False]), 0.5) < 1.0
+
+
+def test_the_threshold_sits_inside_a_plateau_not_on_the_edge_of_a_step():
+    # one profile whose card scores 0.9 against a wrong one at 0.3, one no card fits whose best is 0.5
+    groups = {"a": (np.array([0.9, 0.3]), np.array([True, False])),
+              "none": (np.array([0.5, 0.4]), np.array([False, False]))}
+    t = choose_aid_threshold(groups)
+    assert 0.55 < t < 0.85  # inside (0.5, 0.9), away from both steps
