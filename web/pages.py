@@ -201,6 +201,7 @@ def aids_page(request: Request, assistant: AssistantDep, settings: SettingsDep) 
     options = {f: assistant.search_aids(None, {k: v for k, v in filters.items() if k != f}, lang)["facets"][f]
                for f in FACETS}
     context = {"aids": found["aids"], "facets": options, "filters": filters, "q": q, "facet_names": FACETS,
+               "nearest": found.get("nearest", []),
                "csv_url": "/api/aids.csv?" + urlencode({**filters, **({"q": q} if q else {}), "lang": lang})}
     if is_htmx(request):
         return render(request, "_aids_body.html", {**context, "oob_status": True}, fragment=True)

@@ -265,6 +265,53 @@ def test_aids_page_filters(session: Session) -> None:
     session.shot("aids")
 
 
+# The aid-finder issue's profiles, as a person types them in each language: (profile, a card that
+# fits it, or None when no aid of the documents does).
+AID_PROFILES = {
+    "fr": [("je dirige une salle de concert, on veut diffuser nos concerts en ligne", "cnm-aide-diffusions-alternatives"),
+           ("on est un studio de jeu vidéo, quel soutien peut-on obtenir ?", "cnc-soutien-jeu-video"),
+           ("subvention pour un tracteur pour éleveurs laitiers", None)],
+    "en": [("I run a concert hall and want to stream our concerts", "cnm-aide-diffusions-alternatives"),
+           ("I'm a video game studio, what support can I get?", "cnc-soutien-jeu-video"),
+           ("tractor subsidy for dairy farmers", None)],
+    "ar": [("أدير قاعة حفلات موسيقية وأريد بث حفلاتنا عبر الإنترنت", "cnm-aide-diffusions-alternatives"),
+           ("نحن استوديو ألعاب فيديو، ما الدعم الذي يمكننا الحصول عليه؟", "cnc-soutien-jeu-video"),
+           ("دعم لشراء جرار لمربي الأبقار الحلوب", None)],
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "ar"])
+def test_aid_finder_gives_fitting_cards_or_an_honest_none(browser, base_url: str, lang: str) -> None:
+    s = Session(browser, base_url, f"aids-{lang}", viewport={"width": 1280, "height": 900})
+    page = s.page
+    page.goto(f"/aids?lang={lang}")
+    for profile, expected in AID_PROFILES[lang]:
+        box = page.locator('input[name="q"]')
+        box.fill(profile)
+        box.press("Enter")
+        page.wait_for_function("q => new URL(location.href).searchParams.get('q') === q", arg=profile)
+        page.locator('[data-role="aid-results"]').wait_for()
+        cards = page.locator('[data-role="aid"]')
+        if expected is None:
+            page.locator('[data-role="no-aids"]').wait_for()
+            assert cards.count() == 0
+            assert page.locator('[data-role="nearest-sector"]').count() >= 1
+            s.shot("none")
+            continue
+        page.locator(f'[data-aid-id="{expected}"]').wait_for()
+        ids = [cards.nth(i).get_attribute("data-aid-id") for i in range(cards.count())]
+        assert expected in ids[:3] and len(ids) <= 8
+        card = page.locator(f'[data-aid-id="{expected}"]')
+        # what the card is worth: who it is for, the document and date that describe it, why it matched
+        assert card.locator('[data-role="aid-who"]').inner_text().strip()
+        assert "2022" in card.locator('[data-role="aid-described"]').inner_text()
+        assert card.locator('[data-role="aid-why"] [data-role="why-facet"]').count() >= 1
+        link = card.locator(".aid-citations a").first.get_attribute("href")
+        assert f"tr={lang}" in link
+    s.shot("cards")
+    s.close()
+
+
 def test_phone_layout_does_not_scroll_sideways(browser, base_url: str) -> None:
     s = Session(browser, base_url, "phone", viewport={"width": 390, "height": 844}, locale="ar",
                 is_mobile=True, has_touch=True)
