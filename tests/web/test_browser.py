@@ -237,6 +237,30 @@ def test_feedback_is_stored(session: Session, web_store: Store) -> None:
     assert row["comment"] == "La deuxième source est hors sujet." and row["passage_ids"]
 
 
+def test_reasons_and_comment_added_after_the_vote_are_stored(session: Session, web_store: Store) -> None:
+    # the report: vote, then open the details, tick a reason, type a comment: it used to be lost
+    page = session.page
+    page.goto("/")
+    answer = session.ask(NOVEMBRE)
+    message_id = answer.get_attribute("data-message-id")
+    answer.locator('[data-role="feedback"] button[data-vote="down"]').click()
+    answer.locator('[data-role="feedback-status"]').wait_for()
+    [row] = [r for r in web_store.feedback_rows("down") if r["message_id"] == message_id]
+    assert row["reasons"] == [] and row["comment"] == ""
+    form = answer.locator('[data-role="feedback"]')
+    form.locator("summary").click()
+    form.locator('input[value="wrong_source"]').check()
+    form.locator('textarea[name="comment"]').fill("Ajouté après le vote.")
+    form.locator('[data-role="feedback-send"]').click()
+    page.wait_for_function(
+        "id => { const f = document.querySelector(`[data-message-id='${id}'] [data-role=feedback] textarea`);"
+        " return f && f.value === 'Ajouté après le vote.' && f.closest('details').open; }", arg=message_id)
+    [row] = [r for r in web_store.feedback_rows("down") if r["message_id"] == message_id]
+    assert row["reasons"] == ["wrong_source"] and row["comment"] == "Ajouté après le vote."
+    assert answer.locator('button[data-vote="down"]').get_attribute("aria-pressed") == "true"
+    session.shot("feedback-details")
+
+
 def test_html_in_a_question_stays_text(session: Session) -> None:
     page = session.page
     page.goto("/")
