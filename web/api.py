@@ -16,7 +16,7 @@ from assistant.errors import AssistantError
 from assistant.schemas import ChatResponse, SearchResponse
 from web import chat, export
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
-from web.schemas import ChatRequest, FeedbackRequest, Problem, WebChatResponse
+from web.schemas import ChatRequest, ConversationPatch, FeedbackRequest, Problem, WebChatResponse
 from web.store import ID_PATTERN, Conversation
 
 log = logging.getLogger(__name__)
@@ -158,12 +158,43 @@ def _conversation(store: StoreDep, conversation_id: ConversationId) -> Conversat
 ConversationDep = Annotated[Conversation, Depends(_conversation)]
 
 
+SearchText = Annotated[str, Query(max_length=200, description="words a title or a message holds")]
+
+
 @router.get("/api/conversations", tags=["conversations"])
-def list_conversations(store: StoreDep, owner: OwnerDep) -> dict[str, list[dict[str, Any]]]:
-    """This browser's conversations (scoped by its cookie), most recent first."""
+def list_conversations(store: StoreDep, owner: OwnerDep, q: SearchText = "") -> dict[str, list[dict[str, Any]]]:
+    """This browser's conversations (scoped by its cookie), most recently active first; with ``q``,
+    those whose title or a message holds it."""
     return {"conversations": [
-        {"id": c.id, "title": c.title, "created": c.created, "url": f"/c/{c.id}"} for c in store.conversations(owner)
+        {"id": c.id, "title": c.title, "created": c.created, "updated": c.updated, "url": f"/c/{c.id}"}
+        for c in store.conversations(owner, q=q)
     ]}
+
+
+def owned_conversation(conversation: ConversationDep, owner: OwnerDep) -> Conversation:
+    """The conversation, for its owner only (another browser may read a shared link, not change it)."""
+    if conversation.owner != owner:
+        raise HTTPException(403, "only the browser that started this conversation may change it")
+    return conversation
+
+
+OwnedConversation = Annotated[Conversation, Depends(owned_conversation)]
+
+
+@router.patch("/api/conversations/{conversation_id}", tags=["conversations"], responses={**NOT_FOUND, **FOREIGN})
+def rename_conversation(body: ConversationPatch, conversation: OwnedConversation, store: StoreDep) -> dict[str, str]:
+    store.rename(conversation.id, body.title)
+    renamed = store.conversation(conversation.id)
+    assert renamed is not None
+    return {"id": renamed.id, "title": renamed.title}
+
+
+@router.delete("/api/conversations/{conversation_id}", tags=["conversations"], status_code=204,
+               responses={**NOT_FOUND, **FOREIGN})
+def delete_conversation(conversation: OwnedConversation, store: StoreDep) -> Response:
+    """Delete the conversation with its messages and their feedback (gone from the database)."""
+    store.delete(conversation.id)
+    return Response(status_code=204)
 
 
 @router.get("/api/conversations/{conversation_id}", tags=["conversations"], responses=NOT_FOUND)

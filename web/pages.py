@@ -11,7 +11,7 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -22,7 +22,7 @@ from web import chat, i18n
 from web.api import save_feedback
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
 from web.middleware import csrf_token
-from web.schemas import REASONS, ChatRequest, FeedbackRequest
+from web.schemas import REASONS, ChatRequest, ConversationPatch, FeedbackRequest
 from web.store import Conversation, Message, is_id
 from web.templating import is_htmx, render
 
@@ -59,14 +59,16 @@ def _toc(assistant: Assistant, lang: str) -> list[dict[str, Any]]:
 
 
 def _chat_page(request: Request, assistant: Assistant, store: StoreDep, owner: str, settings: SettingsDep,
-               conversation: Conversation | None = None) -> Response:
+               conversation: Conversation | None = None, q: str = "") -> Response:
     lang, _ = i18n.choose(request)
     owned = conversation is None or conversation.owner == owner
     return render(request, "chat.html", {
         "conversation": conversation,
         "owned": owned,
         "messages": [message_view(m, assistant) for m in conversation.messages] if conversation else [],
-        "conversations": store.conversations(owner),
+        "conversations": store.conversations(owner, q=q),
+        "q": q,
+        "current_id": conversation.id if conversation else "",
         "suggestions": i18n.SUGGESTIONS[lang],
         "toc": _toc(assistant, lang),
         "max_chars": settings.max_message_chars,
@@ -84,17 +86,34 @@ def _conversation_or_404(store: StoreDep, conversation_id: str) -> Conversation:
 # --- chat -----------------------------------------------------------------------------------------------
 
 
+SearchText = Annotated[str, Query(max_length=200)]
+
+
 @router.get("/")
 def home(request: Request, assistant: AssistantDep, store: StoreDep, owner: OwnerDep,
-         settings: SettingsDep) -> Response:
-    return _chat_page(request, assistant, store, owner, settings)
+         settings: SettingsDep, q: SearchText = "") -> Response:
+    return _chat_page(request, assistant, store, owner, settings, q=q)
+
+
+_SHOWN = re.compile(r"/c/([0-9a-f]{32})(?![0-9a-f])")
+
+
+def _shown(request: Request) -> str:
+    """The conversation the page that sent this htmx request shows, if any."""
+    found = _SHOWN.search(request.headers.get("HX-Current-URL", ""))
+    return found.group(1) if found else ""
+
+
+def _conversation_list(request: Request, store: StoreDep, owner: str, q: str = "") -> Response:
+    return render(request, "_conversations.html", {"conversations": store.conversations(owner, q=q), "q": q,
+                                                   "current_id": _shown(request)}, fragment=True)
 
 
 @router.get("/c")
-def conversations(request: Request, store: StoreDep, owner: OwnerDep) -> Response:
+def conversations(request: Request, store: StoreDep, owner: OwnerDep, q: SearchText = "") -> Response:
     if not is_htmx(request):
-        return RedirectResponse("/", status_code=303)
-    return render(request, "_conversations.html", {"conversations": store.conversations(owner)}, fragment=True)
+        return RedirectResponse("/" + (f"?{urlencode({'q': q})}" if q else ""), status_code=303)
+    return _conversation_list(request, store, owner, q)
 
 
 @router.get("/c/{conversation_id}")
@@ -124,6 +143,38 @@ def check_form_token(owner: OwnerDep, csrf: Annotated[str, Form(max_length=100)]
 
 
 FormToken = Depends(check_form_token)
+
+
+def _owned_or_403(store: StoreDep, conversation_id: str, owner: str) -> Conversation:
+    conversation = _conversation_or_404(store, conversation_id)
+    if conversation.owner != owner:
+        raise HTTPException(403, "only the browser that started this conversation may change it")
+    return conversation
+
+
+@router.post("/c/{conversation_id}/rename", dependencies=[FormToken])
+def rename_form(request: Request, conversation_id: str, title: Annotated[str, Form(max_length=10_000)],
+                store: StoreDep, owner: OwnerDep) -> Response:
+    conversation = _owned_or_403(store, conversation_id, owner)
+    try:
+        body = ConversationPatch(title=title)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    store.rename(conversation.id, body.title)
+    if not is_htmx(request):
+        return RedirectResponse(f"/c/{conversation.id}", status_code=303)
+    return _conversation_list(request, store, owner)
+
+
+@router.post("/c/{conversation_id}/delete", dependencies=[FormToken])
+def delete_form(request: Request, conversation_id: str, store: StoreDep, owner: OwnerDep) -> Response:
+    conversation = _owned_or_403(store, conversation_id, owner)
+    store.delete(conversation.id)
+    if not is_htmx(request):
+        return RedirectResponse("/", status_code=303)
+    if _shown(request) == conversation.id:  # the page shown is gone: to a new chat
+        return Response(status_code=200, headers={"HX-Redirect": "/"})
+    return _conversation_list(request, store, owner)
 
 
 @router.post("/chat", dependencies=[FormToken])

@@ -73,6 +73,14 @@ class FeedbackRequest(BaseModel):
     comment: Annotated[CleanText, StringConstraints(max_length=2000)] = ""
 
 
+class ConversationPatch(BaseModel):
+    """A conversation's new title (the only thing its owner may change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[CleanText, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+
+
 class Problem(BaseModel):
     """Every error of the API: a message, or for a malformed request the list of what is wrong where."""
 

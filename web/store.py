@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.schemas import ChatResponse
+from vectorstore.text import fold
 
 # Each entry runs once, in order; append, never edit a released one.
 MIGRATIONS: list[str] = [
@@ -101,6 +102,7 @@ class Conversation:
     title: str
     created: float
     messages: list[Message] = field(default_factory=list)
+    updated: float = 0.0  # the last exchange's time (``created`` before the first)
 
 
 class Store:
@@ -124,6 +126,8 @@ class Store:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA busy_timeout=10000")
             db.execute("PRAGMA foreign_keys=ON")
+            # search folds case and accents the way the assistant does ("reponse" finds "Réponse")
+            db.create_function("fold", 1, lambda text: fold(text) if isinstance(text, str) else text, deterministic=True)
             # In WAL mode NORMAL is safe against application crashes (a power cut may lose the last
             # exchange): it spares every chat turn an fsync.
             db.execute("PRAGMA synchronous=NORMAL")
@@ -184,16 +188,37 @@ class Store:
             conv.messages = [_message(m, cites.get(m["id"], []), votes.get(m["id"])) for m in messages]
             return conv
 
-    def conversations(self, owner: str, limit: int = 50) -> list[Conversation]:
-        """The owner's conversations, most recently active first (without their messages)."""
+    def conversations(self, owner: str, limit: int = 50, q: str = "") -> list[Conversation]:
+        """The owner's conversations, most recently active first (without their messages); with ``q``,
+        those whose title or any message holds it (case and accents aside)."""
+        where, args = "c.owner = ?", [owner]
+        if q.strip():
+            pattern = "%" + fold(q.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where += (" AND (fold(c.title) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages s"
+                      " WHERE s.conversation_id = c.id AND fold(s.content) LIKE ? ESCAPE '\\'))")
+            args += [pattern, pattern]
         with self._connect() as db:
             rows = db.execute(
-                """SELECT c.*, COALESCE(MAX(m.created), c.created) AS active FROM conversations c
-                   LEFT JOIN messages m ON m.conversation_id = c.id
-                   WHERE c.owner = ? GROUP BY c.id ORDER BY active DESC LIMIT ?""",
-                (owner, limit),
+                f"""SELECT c.*, COALESCE(MAX(m.created), c.created) AS active FROM conversations c
+                    LEFT JOIN messages m ON m.conversation_id = c.id
+                    WHERE {where} GROUP BY c.id ORDER BY active DESC LIMIT ?""",
+                (*args, limit),
             ).fetchall()
-        return [Conversation(r["id"], r["owner"], r["title"], r["created"]) for r in rows]
+        return [Conversation(r["id"], r["owner"], r["title"], r["created"], updated=r["active"]) for r in rows]
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        """Give a conversation a title of its owner's choosing (cut like the automatic ones)."""
+        with self._transaction() as db:
+            found = db.execute("UPDATE conversations SET title = ? WHERE id = ?", (_title(title), conversation_id))
+            if not found.rowcount:
+                raise KeyError(conversation_id)
+
+    def delete(self, conversation_id: str) -> None:
+        """Delete a conversation and, by cascade, its messages, citations and feedback: gone from the file."""
+        with self._transaction() as db:
+            found = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            if not found.rowcount:
+                raise KeyError(conversation_id)
 
     def add_exchange(self, conversation_id: str, owner: str, question: str, response: ChatResponse) -> tuple[str, str]:
         """Store a question and its answer (creating the conversation on its first exchange).

@@ -7,6 +7,7 @@ build markup around escaped text and never let a string through as HTML.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +31,20 @@ env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _isotime(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _shorttime(epoch: float) -> str:
+    """A conversation's date as a list shows it: the day, and the time for today's (UTC)."""
+    day = time.strftime("%Y-%m-%d", time.gmtime(epoch))
+    return time.strftime("%H:%M", time.gmtime(epoch)) if day == time.strftime("%Y-%m-%d", time.gmtime()) else day
+
+
+env.filters["isotime"] = _isotime
+env.filters["shorttime"] = _shorttime
 
 
 def _citation_link(n: int, passage_id: str, lang: str) -> Markup:

@@ -261,6 +261,43 @@ def test_reasons_and_comment_added_after_the_vote_are_stored(session: Session, w
     session.shot("feedback-details")
 
 
+def test_conversations_can_be_searched_renamed_and_deleted(session: Session, web_store: Store) -> None:
+    page = session.page
+    page.goto("/")
+    session.ask(NOVEMBRE)
+    festival = page.url.rsplit("/", 1)[-1].split("#")[0]
+    page.goto("/")
+    session.ask("Qu'est-ce que le Pass Culture ?")
+    pass_culture = page.url.rsplit("/", 1)[-1].split("#")[0]
+    items = page.locator('[data-role="conversation"]')
+    items.nth(1).wait_for()
+    assert items.count() == 2
+    assert items.first.locator("time").get_attribute("datetime").endswith("Z")
+    # search, as typed (no Enter): case and accents aside
+    page.locator("#conv-q").fill("novembre NUMERIQUE")
+    page.wait_for_function("() => document.querySelectorAll('[data-role=conversation]').length === 1")
+    assert items.first.get_attribute("data-conversation-id") == festival
+    page.locator("#conv-q").fill("")
+    page.wait_for_function("() => document.querySelectorAll('[data-role=conversation]').length === 2")
+    # rename the festival's conversation
+    item = page.locator(f'[data-conversation-id="{festival}"]')
+    item.locator(".conv-actions > summary").click()
+    item.locator('input[name="title"]').fill("Le festival, à relire")
+    item.locator('[data-role="rename"] button').click()
+    page.locator(f'[data-conversation-id="{festival}"] a', has_text="Le festival, à relire").wait_for()
+    assert web_store.conversation(festival).title == "Le festival, à relire"
+    # delete the Pass Culture one, which is the page shown: after confirming, a new chat
+    item = page.locator(f'[data-conversation-id="{pass_culture}"]')
+    item.locator(".conv-actions > summary").click()
+    item.locator(".confirm > summary").click()
+    session.shot("confirm-delete")
+    item.locator('[data-role="confirm-delete"]').click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert web_store.conversation(pass_culture) is None
+    assert page.locator('[data-role="conversation"]').count() == 1
+    session.shot("after-delete")
+
+
 def test_html_in_a_question_stays_text(session: Session) -> None:
     page = session.page
     page.goto("/")

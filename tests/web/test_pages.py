@@ -56,7 +56,7 @@ def test_form_without_javascript_answers_and_redirects_to_the_conversation(clien
     page = client.get(f"/c/{match.group(1)}").text
     assert 'data-role="answer"' in page and 'data-citation="1"' in page
     assert f'value="{match.group(1)}"' in page  # the next question continues this conversation
-    assert f'href="/c/{match.group(1)}"' in page  # listed in the sidebar
+    assert f'href="/c/{match.group(1)}#latest"' in page  # listed in the sidebar, opening at its latest exchange
 
 
 def test_conversation_page_renders_citation_links_and_rtl(client: TestClient) -> None:
