@@ -5,22 +5,23 @@ question: its language, its words (stemmed, idf-weighted), and the facet values 
 language pack's ``profile`` lexicon (sectors, beneficiaries, kinds of support: "salle de concert" names
 music and venues). Each card is then scored on these signals:
 
-- ``text``: the idf-weighted share of the profile's words found in the card (name, operator, summary in
-  the profile's language) and in the passages it cites (as indexed in that language);
+- ``text``: the idf-weighted share of the profile's words (those asking for money aside) found in the
+  card (name, operator, summary in the profile's language) and in the passages it cites (as indexed in
+  that language);
 - ``passage``: how high the hybrid search for the profile ranks the best passage the card cites;
-- ``similarity``: the profile's cosine with the card's summary in its language, as a share of the way
-  from the median card's to identical (the ``AID_MODEL`` encoder, multilingual-e5-small by default: what
-  the person does and wants, said in other words than the card's; 0 where the encoder does not read
-  the language);
-- ``sector``, ``beneficiary``: +1 when the profile names a value the card carries, -1 when it names
-  values and the card carries none of them (a card for all cultural industries is neither), 0 when it
-  names none;
+- ``similarity``: the profile's best cosine with the card's summary or a passage it cites, in the
+  profile's language, as a share of the way from the catalogue's median to identical (the ``AID_MODEL``
+  encoder, multilingual-e5-small by default: what the person does and wants, said in other words than
+  the card's; 0 where the encoder does not read the language);
+- ``sector``, ``beneficiary``: +1 when the card carries the value the profile names most, +0.5 another it
+  names, -1 none of them (a card for every cultural sector is neither), 0 when the profile names none;
 - ``kind``: 1 when the card gives the kind of support the profile names (a residency, a competition;
   "funding" names every kind that gives money), or, naming none, any kind that gives money: a person
   describing themselves to an aid finder is looking for support;
 - ``named``: 1 when the profile names a sector or a kind of beneficiary at all (a restaurant owner names
   neither: no card of these documents is for them);
-- ``unknown``: the mass of the profile's words the corpus never uses ("tracteur", "vaches laitières").
+- ``unknown``: the mass of the profile's words the corpus never uses ("tracteur", "vaches laitières");
+  the fit may leave it out (weight 0) when it points the wrong way on dev.
 
 A logistic model over these eight (``assistant/aidmatch.json``, fitted on the dev profiles by ``evals calibrate
 --aids``, weights constrained in sign) gives each card a probability; the cards at or above the fitted
@@ -32,7 +33,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
+import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -70,8 +72,11 @@ class Profile:
     words: dict[str, str] = field(default_factory=dict)  # token -> the word of the profile it comes from
 
     def values(self, facet: str) -> set[str]:
+        """The facet values the profile names ("funding" stands for every kind that gives money)."""
         values = set(self.named.get(facet, {}))
-        return values | KIND_FAMILIES.get("funding", set()) if facet == "kinds" and "funding" in values else values
+        for family in values & KIND_FAMILIES.keys():
+            values |= KIND_FAMILIES[family]
+        return values
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class AidMatcher:
         self.cache = cache  # a folder where card vectors are kept between runs (encoding them takes seconds)
         self._tokens: dict[tuple[str, str], frozenset[str]] = {}
         self._vectors: dict[str, dict[str, np.ndarray]] = {}  # lang -> card id -> its texts' vectors
+        self._lock = threading.Lock()
 
     # --- reading a profile ------------------------------------------------------------------------
 
@@ -145,8 +151,8 @@ class AidMatcher:
         # The words asking for money or support name a kind (``kind``), not what the person does.
         kinds = frozenset().union(*(tokens for value, phrase, tokens in p.profile.get("kinds", [])
                                     if phrase in named.get("kinds", {}).get(value, [])))
-        asked = frozenset(t for t in all_tokens if t not in p.asking_tokens and t not in kinds
-                          and not t.isdigit()) or present
+        # A profile of request words alone ("funding") has no topic: its text matches no card's
+        asked = frozenset(t for t in all_tokens if t not in p.asking_tokens and t not in kinds and not t.isdigit())
         vector = self.encoder.queries([text])[0] if lang in self.reads else None
         words: dict[str, str] = {}
         for word in surface_words(text, lang):  # "concerts" shown for the token "concert"
@@ -172,7 +178,8 @@ class AidMatcher:
             signals = {"text": round(wanted.overlap(tokens), 4),
                        "passage": round(1.0 / (1.0 + min(ranks) / 5.0), 4) if ranks else 0.0,
                        "similarity": sim,
-                       "sector": _facet_signal(profile.named.get("sectors", {}), set(card["sectors"]), facets, "sector"),
+                       "sector": _facet_signal(profile.named.get("sectors", {}), set(card["sectors"]), facets,
+                                               "sector", neutral=NEUTRAL_SECTOR),
                        "beneficiary": _facet_signal(profile.named.get("beneficiaries", {}), set(card["beneficiaries"]),
                                                     facets, "beneficiary"),
                        "kind": 0.0,
@@ -232,36 +239,49 @@ class AidMatcher:
         ``cache`` under a name that changes with the texts and the encoder."""
         if lang in self._vectors:
             return self._vectors[lang]
-        rows = self.card_texts(lang)
-        key = content_hash(getattr(self.encoder, "signature", ""), lang, *(f"{i}\x1e{t}" for i, t in rows))
-        path = self.cache / f"aid-vectors-{key}.npy" if self.cache else None
-        matrix = None
-        if path is not None and path.is_file():
-            try:
-                matrix = np.load(path)
-            except (OSError, ValueError):
-                matrix = None
-        if matrix is None or matrix.shape[0] != len(rows):
-            matrix = (np.asarray(self.encoder.passages([t for _, t in rows]), dtype=np.float32) if rows
-                      else np.zeros((0, 1), dtype=np.float32))
-            if path is not None:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-                    np.save(tmp, matrix)
-                    tmp.replace(path)
-                except OSError as exc:  # a read-only data folder: encoded again next run, nothing lost
-                    log.warning("aid vectors not cached: %s", exc)
+        with self._lock:  # concurrent first requests encode once
+            if lang in self._vectors:
+                return self._vectors[lang]
+            rows = self.card_texts(lang)
+            matrix = self._cached(rows, lang)
         by_card: dict[str, list[np.ndarray]] = {}
         for (card_id, _), v in zip(rows, matrix):
             by_card.setdefault(card_id, []).append(v)
         self._vectors[lang] = {card_id: np.stack(vs) for card_id, vs in by_card.items()}
         return self._vectors[lang]
 
+    def _cached(self, rows: list[tuple[str, str]], lang: str) -> np.ndarray:
+        """The rows' vectors, from ``cache`` when a file of the same texts and encoder is there and reads
+        whole; else encoded and written there (under a unique temporary name, then renamed: a reader
+        never sees half a file). A file that does not read is removed and written again."""
+        key = content_hash(getattr(self.encoder, "signature", ""), lang, *(f"{i}\x1e{t}" for i, t in rows))
+        path = self.cache / f"aid-vectors-{key}.npy" if self.cache else None
+        if path is not None and path.is_file():
+            try:
+                matrix = np.load(path, allow_pickle=False)
+                if matrix.shape[0] == len(rows):
+                    return matrix
+            except Exception as exc:  # truncated, not an array (EOFError, ValueError, …): encode again
+                log.warning("aid vectors in %s unreadable (%s): encoding again", path.name, exc)
+            path.unlink(missing_ok=True)
+        matrix = (np.asarray(self.encoder.passages([t for _, t in rows]), dtype=np.float32) if rows
+                  else np.zeros((0, 1), dtype=np.float32))
+        if path is not None:
+            tmp = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp.npy")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(tmp, matrix)
+                tmp.replace(path)
+            except OSError as exc:  # a read-only or full data folder: encoded again next run, nothing lost
+                log.warning("aid vectors not cached: %s", exc)
+                tmp.unlink(missing_ok=True)
+        return matrix
 
-def _facet_signal(named: dict[str, list[str]], carried: set[str], met: list[str], facet: str) -> float:
+
+def _facet_signal(named: dict[str, list[str]], carried: set[str], met: list[str], facet: str,
+                  neutral: str | None = None) -> float:
     """+1 when the card carries the value the profile names most (by its phrases), +0.5 when another it
-    names, -1 when none of them (0 for a card for every sector, or a profile naming none)."""
+    names, -1 when none of them (0 for a profile naming none, or a card carrying ``neutral``: every sector)."""
     if not named:
         return 0.0
     common = set(named) & carried
@@ -269,4 +289,4 @@ def _facet_signal(named: dict[str, list[str]], carried: set[str], met: list[str]
         met.extend(f"{facet}={v}" for v in sorted(common))
         most = max(len(phrases) for phrases in named.values())
         return 1.0 if any(len(named[v]) == most for v in common) else 0.5
-    return 0.0 if NEUTRAL_SECTOR in carried else -1.0
+    return 0.0 if neutral in carried else -1.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 from assistant.errors import NotFoundError
 from vectorstore.models import Passage
@@ -18,14 +17,14 @@ def _values(card: dict, facet: str) -> list[str]:
 
 # What makes an aid time-bound, read from the passages a card cites: a year, a crisis, a recovery plan.
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_SINCE = re.compile(r"(?:depuis|dès|des|since|from)\s+(?:l'année\s+|the year\s+)?$", re.IGNORECASE)  # a start, not a bound
+_SINCE = re.compile(r"\b(?:depuis|dès|des|since|from)\s+(?:l'année\s+|the year\s+)?$", re.IGNORECASE)  # a start, not a bound
 _EPISODE = re.compile(r"covid(?:-19)?|crise sanitaire|confinement|health crisis|lockdown|france relance|"
                       r"plan de relance|recovery plan|pia ?4", re.IGNORECASE)
 
 
 def describe(card: dict, passages: dict[str, Passage], documents: dict[str, dict]) -> dict:
-    """The card with what it is worth: the documents that describe it and their date (``documents``,
-    ``date``: the latest), and ``time_bound``: the years and episodes its passages tie it to ("2021",
+    """The card with what it is worth: the documents that describe it, newest first, and the date of the
+    first (``documents``, ``date``), and ``time_bound``: the years and episodes its passages tie it to ("2021",
     "Covid-19"), which may have ended since."""
     described, marks = {}, {}
     for c in card.get("citations", []):
@@ -37,9 +36,15 @@ def describe(card: dict, passages: dict[str, Passage], documents: dict[str, dict
             years = [m.group() for m in _YEAR.finditer(text) if not _SINCE.search(text[max(0, m.start() - 12):m.start()])]
             for m in [*years, *_EPISODE.findall(text)]:
                 marks.setdefault(m.casefold(), m)
-    dates = sorted(d["date"] for d in described.values() if d["date"])
-    return {**card, "documents": list(described.values()), "date": dates[-1] if dates else "",
+    # the newest document first ("2022-01-21" before "c. 2020"): the one a card shows, with its own date
+    documents = sorted(described.values(), key=lambda d: _year(d["date"]), reverse=True)
+    return {**card, "documents": documents, "date": documents[0]["date"] if documents else "",
             "time_bound": sorted(marks.values(), key=lambda m: (not m[:1].isdigit(), m))}
+
+
+def _year(date: str) -> int:
+    found = _YEAR.search(date)
+    return int(found.group()) if found else 0
 
 
 class AidCatalogue:
@@ -64,24 +69,9 @@ class AidCatalogue:
                     out[f][v] = out[f].get(v, 0) + 1
         return {f: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for f, counts in out.items()}
 
-    def search(self, filters: dict[str, str], ranked_passages: Callable[[], list[tuple[str, float, list[str]]]] | None,
-               limit: int | None = None) -> dict:
-        """Cards carrying every filter value; with a profile, ranked by the passages its search returns.
-
-        ``ranked_passages`` returns (passage_id, score, matched terms) best first, from the same hybrid
-        retrieval as the chat: a card scores by the best-ranked passage it cites.
-        """
+    def search(self, filters: dict[str, str]) -> dict:
+        """The cards carrying every filter value, with the facet counts among them (a profile's
+        relevance is ``assistant/aidmatch.py``'s)."""
         cards = [c for c in self.cards if all(v in _values(c, f) for f, v in filters.items())]
-        why_filters = [f"{f}={v}" for f, v in filters.items()]
-        if ranked_passages is None:
-            out = [{**c, "why": why_filters} for c in cards]
-        else:
-            allowed = {c["id"] for c in cards}
-            scored: dict[str, tuple[float, list[str]]] = {}
-            for rank, (pid, score, via) in enumerate(ranked_passages()):
-                for aid_id in self.by_passage.get(pid, []):
-                    if aid_id in allowed and aid_id not in scored:
-                        scored[aid_id] = (score, [f"cites passage ranked {rank + 1} for the profile", *via])
-            order = sorted(scored, key=lambda a: -scored[a][0])
-            out = [{**self.by_id[a], "score": round(scored[a][0], 5), "why": why_filters + scored[a][1]} for a in order]
-        return {"aids": out[:limit] if limit else out, "facets": self.facets(cards)}
+        return {"aids": [{**c, "why": [f"{f}={v}" for f, v in filters.items()]} for c in cards],
+                "facets": self.facets(cards)}

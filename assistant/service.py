@@ -80,6 +80,10 @@ CAPABILITIES = {
 }
 ANSWER_AIDS = 3  # aid cards shown beside an answer
 PROFILE_PASSAGES = 60  # passages searched for an aid profile
+# The kinds of support a question asks for when it asks for an aid: money, a place, a prize (not a
+# "network", a "programme", a "guide": words a question about anything may use).
+SUPPORT_KINDS = frozenset({"grant", "bursary", "competition", "call-for-projects", "call-for-expressions-of-interest",
+                           "residency"})
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
@@ -219,7 +223,8 @@ class Assistant:
         if tokens and not streamed:
             yield from (("token", t) for t in _chunks(response.answer))
         if not response.abstained:  # a question asking for support gets the cards that fit it
-            response.aids = (context.aids or self.fitting_aids(frame, retrieval))[:ANSWER_AIDS]
+            aids = context.aids if frame.intent == "howto" else self.fitting_aids(frame, retrieval)
+            response.aids = aids[:ANSWER_AIDS]
         yield "final", response
 
     def _language(self, message: str, history: list[Turn], lang: str | None) -> str:
@@ -313,40 +318,40 @@ class Assistant:
                     limit: int | None = None) -> dict:
         """The cards carrying every filter; with a profile, only those that fit it (``assistant/aidmatch.py``),
         best first, each with its probability and why; none when nothing fits, and then ``nearest``: the
-        sectors of the closest cards, to browse instead."""
+        sectors of the closest cards, to browse instead (none either when the filters leave no card)."""
+        found = self.aids.search(filters)
         if q is None or not q.strip():
-            return self.aids.search(filters, None, limit)
-        cards = self.aids.search(filters, None)["aids"]
-        scored, language = self.score_aids(q, cards, lang)
+            return {**found, "aids": found["aids"][:limit] if limit else found["aids"]}
+        scored, language = self.score_aids(q, found["aids"], lang)
         kept = [s for s in scored if s.probability >= self.matcher.model.threshold]
-        out = [{**s.card, "score": s.probability, "why": [*(f"{f}={v}" for f, v in filters.items()), *s.facets,
-                                                             *(f"word:{w}" for w in s.met)]} for s in kept]
-        found = {"aids": out[:limit] if limit else out, "facets": self.aids.facets(cards), "language": language}
+        out = [{**s.card, "score": s.probability,
+                "why": list(dict.fromkeys([*s.card["why"], *s.facets, *(f"word:{w}" for w in s.met)]))} for s in kept]
+        result = {"aids": out[:limit] if limit else out, "facets": found["facets"], "language": language}
         if not kept:
             nearest = self.aids.facets([s.card for s in scored[:5]])["sector"]
-            found["nearest"] = [v for v in nearest if v != "all-cci"][:3]
-        return found
-
-    def fitting_aids(self, frame: Frame, retrieval) -> list[dict]:
-        """The aid cards that fit the asker of ``frame`` (the aid finder's model, on the chat's own
-        ranking of passages), best first; none unless the question asks for support ("une aide",
-        "funding", "منحة", "a residency") or the asker says who they are ("I run a concert hall, …"): a
-        "how can I buy a ticket?" asks for no aid."""
-        profile = self.matcher.read(frame.question, frame.language)
-        if not (profile.named.get("kinds") or frame.preamble):
-            return []
-        ranked = [h.passage_id for h in retrieval.pool]
-        return [{**s.card, "score": s.probability} for s in self.matcher.score(profile, self.aids.cards, ranked)
-                if s.probability >= self.matcher.model.threshold]
+            result["nearest"] = [v for v in nearest if v != "all-cci"][:3]
+        return result
 
     def score_aids(self, q: str, cards: list[dict], lang: str | None = None) -> tuple[list[Scored], str]:
         """(every card of ``cards`` scored against the profile ``q``, best first; the profile's language)."""
         frame = self.understand(self._validate(q), [], lang)
-        query = self._query(frame.message, frame.language)
+        return self._fit(frame.message, frame.language, cards, self._query(frame.message, frame.language)), frame.language
+
+    def fitting_aids(self, frame: Frame, retrieval) -> list[dict]:
+        """The aid cards that fit the asker of ``frame`` (the aid finder's scoring, as ``/aids`` does it),
+        best first; none unless the question asks for support (money, a residency, a competition: "une
+        aide", "funding", "منحة") or, asking how, says who the asker is ("I run a concert hall, what can I
+        get?"). "What is the Alliance française network?" and "how can I buy a ticket?" ask for no aid."""
+        profile = self.matcher.read(frame.question, frame.language)
+        if not (profile.values("kinds") & SUPPORT_KINDS or (frame.intent == "howto" and frame.preamble)):
+            return []
+        scored = self._fit(frame.question, frame.language, self.aids.cards, retrieval.query)
+        return [{**s.card, "score": s.probability} for s in scored if s.probability >= self.matcher.model.threshold]
+
+    def _fit(self, text: str, lang: str, cards: list[dict], query: Query) -> list[Scored]:
         known = self.glossary.tokens(query.terms, query.lang) | set(query.transliterated)
-        profile = self.matcher.read(frame.message, frame.language, known)
         ranked = [h.passage_id for h in self.searcher.search(query, PROFILE_PASSAGES)]
-        return self.matcher.score(profile, cards, ranked), frame.language
+        return self.matcher.score(self.matcher.read(text, lang, known), cards, ranked)
 
     def aid(self, aid_id: str) -> dict:
         return self.aids.get(aid_id)

@@ -168,7 +168,7 @@ def measure_aids(assistant: Any, items: list[Any]) -> list[AidPoint]:
     """Every (dev profile, card the filters leave) pair, with its signals and whether gold expects it."""
     points = []
     for item in items:
-        cards = assistant.aids.search(dict(item.filters), None)["aids"]
+        cards = assistant.aids.search(dict(item.filters))["aids"]
         scored, _ = assistant.score_aids(item.profile, cards, item.language)
         points += [AidPoint(item.id, s.card["id"], s.card["id"] in item.expected, s.signals) for s in scored]
     return points

@@ -12,7 +12,7 @@ auto-merging and sentence-window ideas, on the heading tree ingest recorded):
 - **summary**: the document or heading asked about brings its parts, each with its opening sentence.
 - **comparison**: each side's best passages, searched apart (``retrieve``).
 - **howto**: the aid cards that fit the asker (the aid finder's model, ``assistant/aidmatch.py``), with
-  their passages; confident when one does.
+  their passages; confident when the asker said who they are (a profile) and one fits.
 - otherwise: the best passages, as retrieval ranked them.
 
 The same context feeds the extractive composer and the LLM's prompt.
@@ -346,7 +346,9 @@ class Assembler:
                 ctx.units.append(Unit(passages[cited[0]["passage_id"]], "aid", label=_aid_label(card)))
                 ctx.aids.append(card)
         if ctx.units:
-            ctx.structure, ctx.confident = "howto", True
+            # a person who says who they are asks what they can get: the fitting cards are the answer;
+            # "how do I apply to X?" is asked of the passages too, and the refusal model judges them
+            ctx.structure, ctx.confident = "howto", bool(ctx.frame.preamble)
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -138,7 +138,9 @@ class ExtractiveAnswerer:
 
     def howto(self, ctx: Context) -> Draft | None:
         """The aids and programmes that fit the asker (the aid finder's, best first), each under its name
-        and operator, cited to the sentence the card quotes: the person asked what they can get."""
+        and operator, cited to the sentence the card quotes. A person who said who they are asked what
+        they can get: the cards are the answer. Otherwise ("comment candidater au fonds… ?") the
+        sentences that answer come first."""
         lang = ctx.frame.language
         lines = []
         for u, card in zip([u for u in ctx.units if u.role == "aid"], ctx.aids):
@@ -146,7 +148,12 @@ class ExtractiveAnswerer:
             lines.append(Line(text, passage, shown, label=u.label))
         if not lines:
             return None
-        return Draft(pack(lang).replies.howto, _dedupe(lines), bulleted=True)
+        first: list[Line] = []
+        if not ctx.frame.preamble:
+            answer = self.sentences(ctx)
+            cited = {line.passage.passage_id for line in lines}
+            first = [line for line in (answer.lines if answer else [])[:2] if line.passage.passage_id not in cited]
+        return Draft(pack(lang).replies.howto, _dedupe(first + lines), bulleted=True)
 
     def sentences(self, ctx: Context) -> Draft | None:
         """The sentences that answer (factoid, definition, yes/no, and any context without structure)."""

@@ -44,7 +44,7 @@ def test_words_asking_for_money_name_a_kind_not_a_topic(assistant):
 def test_a_profile_no_card_fits_gets_none_and_the_nearest_sectors(assistant, profile, lang):
     found = assistant.search_aids(profile, {}, lang)
     assert found["aids"] == []
-    assert all(v != "all-cci" for v in found["nearest"])
+    assert found["nearest"] and all(v != "all-cci" for v in found["nearest"])
 
 
 @pytest.mark.parametrize("profile, lang, expected", [
@@ -71,10 +71,78 @@ def test_unrelated_cards_are_left_out_not_merely_ranked_lower(assistant):
 
 
 def test_filters_still_bind_a_profile_search(assistant):
-    cards = assistant.search_aids("je dirige une salle de concert, on veut diffuser nos concerts en ligne",
-                                  {"kind": "grant"}, "fr")["aids"]
-    assert cards and all(c["kind"] == "grant" for c in cards)
-    assert all("kind=grant" in c["why"] for c in cards)
+    profile = "je dirige une salle de concert, on veut diffuser nos concerts en ligne"
+    cards = assistant.search_aids(profile, {"kind": "grant"}, "fr")["aids"]
+    assert "cnm-aide-diffusions-alternatives" in [c["id"] for c in cards]
+    assert all(c["kind"] == "grant" and c["why"].count("kind=grant") == 1 for c in cards)
+    # the music filter leaves the CNM card; the video-game one leaves nothing that fits a concert hall
+    assert "cnm-aide-diffusions-alternatives" in [c["id"] for c in assistant.search_aids(profile, {"sector": "music"}, "fr")["aids"]]
+    assert assistant.search_aids(profile, {"sector": "video-games"}, "fr")["aids"] == []
+    # filters no card carries: nothing, and no sectors to suggest
+    empty = assistant.search_aids(profile, {"sector": "no-such-sector"}, "fr")
+    assert empty["aids"] == [] and empty["nearest"] == []
+
+
+def test_a_profile_of_request_words_alone_matches_no_card_by_its_words(assistant):
+    profile = assistant.matcher.read("funding", "en")
+    assert profile.tokens == frozenset() and "grant" in profile.values("kinds")
+    scored = assistant.matcher.score(profile, assistant.aids.cards, [])
+    assert all(s.signals["text"] == 0.0 and not s.met for s in scored)
+
+
+@pytest.mark.parametrize("question, lang, gets_aids", [
+    ("Quelles aides pour numériser une revue ?", "fr", True),
+    ("What is the Alliance française network?", "en", False),  # "network" names a resource, not an aid asked for
+    ("Quel est le programme de la Villa Albertine ?", "fr", False),
+])
+def test_a_chat_answer_brings_aid_cards_only_when_the_question_asks_for_support(assistant, question, lang, gets_aids):
+    response = assistant.answer(question, lang=lang)
+    assert bool(response.aids) is gets_aids
+
+
+def test_a_profile_in_the_chat_gets_the_cards_alone_a_how_question_the_sentences_first(assistant):
+    profile = assistant.answer("I run a concert hall and want to stream our concerts, what can I get?")
+    assert not profile.abstained and "cnm-aide-diffusions-alternatives" in [a["id"] for a in profile.aids]
+    body = [line for line in profile.answer.splitlines()[1:] if line.strip()]
+    # every line under the lead-in is a card's, "name (operator): …": no stray sentence before them
+    assert body and all(any(line.lstrip("- ").startswith(a["name"]) for a in profile.aids) for line in body)
+    asked = assistant.answer("Comment candidater à l'appel à projets Services numériques innovants ?")
+    assert not asked.abstained
+
+
+def test_unreadable_cached_vectors_are_encoded_again(assistant, tmp_path):
+    from assistant.aidmatch import AidMatcher
+
+    first = AidMatcher(assistant.aids.cards, assistant.bank, assistant.matcher.encoder, ("en",),
+                       assistant.vocabulary, assistant.matcher.model, cache=tmp_path)
+    vectors = first.card_vectors("en")
+    [cached] = list(tmp_path.glob("aid-vectors-*.npy"))
+    cached.write_bytes(b"")  # a file cut short
+    second = AidMatcher(assistant.aids.cards, assistant.bank, assistant.matcher.encoder, ("en",),
+                        assistant.vocabulary, assistant.matcher.model, cache=tmp_path)
+    again = second.card_vectors("en")
+    assert again.keys() == vectors.keys()
+    assert all(np.allclose(again[k], vectors[k], atol=1e-5) for k in vectors)
+    assert cached.stat().st_size > 0 and not list(tmp_path.glob("*.tmp.npy"))
+
+
+def test_an_aid_model_of_other_signals_gives_a_stand_in_and_a_warning(tmp_path, caplog):
+    from assistant.aidmatch import FEATURES, AidModel
+
+    path = tmp_path / "aidmatch.json"
+    path.write_text('{"features": ["text"], "coef": [1.0], "intercept": 0, "threshold": 0.5}', encoding="utf-8")
+    model = AidModel.load(path)
+    assert len(model.coef) == len(FEATURES) and "calibrate --aids" in caplog.text
+    assert AidModel.load(tmp_path / "missing.json").coef == model.coef
+
+
+def test_a_card_shows_its_newest_document_and_that_documents_date():
+    card = {"id": "x", "citations": [{"passage_id": "a", "document": "old", "quote": ""},
+                                     {"passage_id": "b", "document": "new", "quote": ""}]}
+    documents = {"old": {"id": "old", "title": "Old page", "date": "c. 2020"},
+                 "new": {"id": "new", "title": "Roadmap", "date": "2022-01-21"}}
+    described = describe(card, {}, documents)
+    assert described["documents"][0]["title"] == "Roadmap" and described["date"] == "2022-01-21"
 
 
 def test_a_card_says_which_document_describes_it_and_what_ties_it_to_a_time(assistant):
@@ -92,6 +160,8 @@ def test_describe_reads_a_year_and_an_episode_from_the_passage_but_not_a_start(a
                                       "quote": "lancé en 2021 face à la crise sanitaire, dès 2003 ailleurs"}]}
     marks = describe(card, {}, {passage.document: {"id": passage.document, "date": "2022"}})["time_bound"]
     assert "2021" in marks and "crise sanitaire" in marks and "2003" not in marks
+    card["citations"][0]["quote"] = "les codes 2021 de la profession"  # "des" inside a word is no "dès"
+    assert "2021" in describe(card, {}, {})["time_bound"]
 
 
 def test_a_profile_score_rewards_recall_and_an_honest_none():
