@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
 from assistant.errors import AssistantError
 from assistant.schemas import ChatResponse, SearchResponse
-from web import chat, export
+from web import chat, export, i18n
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
 from web.schemas import ChatRequest, ConversationPatch, FeedbackRequest, Problem, WebChatResponse
 from web.store import ID_PATTERN, Conversation
@@ -204,9 +204,11 @@ def get_conversation(conversation: ConversationDep, owner: OwnerDep) -> dict[str
 
 @router.get("/api/conversations/{conversation_id}/export.md", response_class=MarkdownResponse,
             tags=["conversations"], responses=NOT_FOUND)
-def export_conversation(conversation: ConversationDep, assistant: AssistantDep) -> Response:
+def export_conversation(request: Request, conversation: ConversationDep, assistant: AssistantDep) -> Response:
+    """The conversation as Markdown, its headings in the reader's language, its links absolute."""
+    lang, _ = i18n.choose(request)
     return MarkdownResponse(
-        export.conversation_markdown(conversation, assistant),
+        export.conversation_markdown(conversation, assistant, lang, str(request.base_url)),
         headers={"Content-Disposition": f'attachment; filename="conversation-{conversation.id[:8]}.md"'},
     )
 

@@ -52,7 +52,7 @@ def markdown_text(text: str) -> str:
 
 
 def _markdown_line(line: str) -> str:
-    line = _INLINE.sub(r"\\\1", line.lstrip())
+    line = _INLINE.sub(r"\\\1", line.strip())  # trailing spaces would make a hard line break
     start = _LINE_START.match(line)
     if start is None:
         return line
@@ -65,30 +65,44 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {_markdown_line(line)}" for line in text.splitlines() or [""])
 
 
-def conversation_markdown(conversation: Conversation, assistant: Assistant) -> str:
-    """The questions and answers, each answer followed by its numbered sources with the cited text.
+# The export's own words, in the reader's language.
+MARKDOWN_WORDS = {
+    "fr": {"question": "Question", "answer": "Réponse", "sources": "Sources",
+           "started": "Conversation {id}, commencée le {day} (UTC).", "gone": "passage {pid} (plus dans l'index)"},
+    "en": {"question": "Question", "answer": "Answer", "sources": "Sources",
+           "started": "Conversation {id}, started {day} (UTC).", "gone": "passage {pid} (no longer in the index)"},
+    "ar": {"question": "السؤال", "answer": "الإجابة", "sources": "المصادر",
+           "started": "المحادثة {id}، بدأت في {day} (UTC).", "gone": "المقطع {pid} (لم يعد في الفهرس)"},
+}
+
+
+def conversation_markdown(conversation: Conversation, assistant: Assistant, lang: str = "en", base_url: str = "") -> str:
+    """The questions and answers, each answer followed by its numbered sources with the cited text; the
+    headings in ``lang``, the passage links absolute under ``base_url`` (a file read away from the site).
 
     Only the headings, source lines and quote marks are Markdown of ours: every text (questions, answers,
     titles, passages) goes through ``markdown_text``."""
+    words = MARKDOWN_WORDS.get(lang, MARKDOWN_WORDS["en"])
     day = time.strftime("%Y-%m-%d", time.gmtime(conversation.created))
     title = markdown_text(" ".join(conversation.title.split()))
-    out = [f"# {title}", "", f"_Conversation {conversation.id}, started {day} (UTC)._", ""]
+    out = [f"# {title}", "", f"_{words['started'].format(id=conversation.id, day=day)}_", ""]
     for m in conversation.messages:
         if m.role == "user":
-            out += ["## Question", "", markdown_text(m.content), ""]
+            out += [f"## {words['question']}", "", markdown_text(m.content), ""]
             continue
-        out += ["### Answer", "", markdown_text(m.content), ""]
+        out += [f"### {words['answer']}", "", markdown_text(m.content), ""]
         if m.citations:
-            out += ["#### Sources", ""]
+            out += [f"#### {words['sources']}", ""]
         for n, pid in m.citations:
             try:
                 p = assistant.passage(pid)
             except NotFoundError:
-                out += [f"[{n}] passage {markdown_text(pid)} (no longer in the index)", ""]
+                out += [f"[{n}] {words['gone'].format(pid=markdown_text(pid))}", ""]
                 continue
             doc = _document(assistant, p.document)
             where = " — ".join(x for x in (p.title, doc, p.section) if x)
-            out += [f"[{n}] {markdown_text(where)} ({passage_url(pid)})", "", _quote(p.text), ""]
+            link = f"{base_url.rstrip('/')}{passage_url(pid)}#p-{pid}"
+            out += [f"[{n}] {markdown_text(where)} ({link})", "", _quote(p.text), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -228,6 +228,8 @@ class Store:
         now = time.time()
         user_id, answer_id = new_id(), new_id()
         extras = {"suggestions": [s.model_dump() for s in response.suggestions], "aids": response.aids}
+        if fold(response.standalone_question or question) != fold(question):
+            extras["searched"] = response.standalone_question  # a follow-up, as the assistant read it
         with self._transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO conversations (id, owner, title, created) VALUES (?, ?, ?, ?)",

@@ -49,7 +49,7 @@ env.filters["shorttime"] = _shorttime
 
 def _citation_link(n: int, passage_id: str, lang: str) -> Markup:
     return Markup(
-        '<a class="cite" href="/passages/{pid}" data-citation="{n}" data-passage-id="{pid}" '
+        '<a class="cite" href="/passages/{pid}?tr={lang}#p-{pid}" data-citation="{n}" data-passage-id="{pid}" '
         'hx-get="/passages/{pid}?tr={lang}" hx-target="#passage-body" hx-swap="innerHTML">[{n}]</a>'
     ).format(pid=passage_id, n=n, lang=lang)
 

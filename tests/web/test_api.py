@@ -152,9 +152,15 @@ def test_export_markdown_lists_sources(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("text/markdown")
     text = r.text
     assert text.startswith(f"# {NOVEMBRE}")
-    assert "## Question" in text and "### Answer" in text and "#### Sources" in text
-    assert f"/passages/{answer['citations'][0]['passage_id']}" in text
+    # the reader's language (French by default here), and links that work away from the site
+    assert "## Question" in text and "### Réponse" in text and "#### Sources" in text and "commencée le" in text
+    pid = answer['citations'][0]['passage_id']
+    assert f"(http://testserver/passages/{pid}#p-{pid})" in text
     assert "> Le Festival Novembre Numérique" in text
+    english = client.get(f"/api/conversations/{answer['conversation_id']}/export.md", params={"lang": "en"}).text
+    assert "### Answer" in english and "started" in english
+    arabic = client.get(f"/api/conversations/{answer['conversation_id']}/export.md", params={"lang": "ar"}).text
+    assert "### الإجابة" in arabic and "#### المصادر" in arabic
     assert client.get("/api/conversations/" + "b" * 32 + "/export.md").status_code == 404
 
 

@@ -298,6 +298,97 @@ def test_conversations_can_be_searched_renamed_and_deleted(session: Session, web
     session.shot("after-delete")
 
 
+def _console_failures_only(session: Session) -> None:
+    """Forget the browser's own console lines about a request the test made fail on purpose."""
+    session.errors = [e for e in session.errors if "Failed to load resource" not in e and "ERR_" not in e]
+
+
+def test_a_failed_answer_says_so_in_the_page_language_and_retries_the_same_question(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))  # the server is gone
+    box = page.locator('textarea[name="message"]')
+    box.fill(NOVEMBRE)
+    box.press("Enter")
+    failed = page.locator('[data-role="answer"].failed')
+    failed.wait_for()
+    text = failed.inner_text()
+    assert "Impossible de joindre le serveur" in text and "Failed to fetch" not in text
+    assert box.input_value() == NOVEMBRE  # the question is kept
+    session.shot("failed")
+    page.unroute("**/api/chat/stream")
+    failed.locator('[data-role="retry"]').click()
+    answer = page.locator('[data-role="answer"][data-message-id]')
+    answer.wait_for()
+    assert "Novembre Numérique" in answer.inner_text()
+    assert page.locator('[data-role="question"]').count() == 1  # the failed pair gave way to the answer
+    _console_failures_only(session)
+
+
+def test_stop_ends_an_answer_that_does_not_come_and_a_silent_server_times_out(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    page.route("**/api/chat/stream", lambda route: None)  # a server that never answers
+    box = page.locator('textarea[name="message"]')
+    box.fill(NOVEMBRE)
+    box.press("Enter")
+    stop = page.locator('[data-role="stop"]')
+    stop.wait_for(state="visible")
+    stop.click()
+    stopped = page.locator('[data-role="answer"].failed')
+    stopped.wait_for()
+    assert "Réponse interrompue" in stopped.inner_text()
+    assert stop.is_hidden() and page.locator('[data-role="send"]').is_enabled()
+    page.evaluate("document.querySelector('form[data-role=ask]').dataset.idleMs = '800'")
+    stopped.locator('[data-role="retry"]').click()
+    timed_out = page.locator('[data-role="answer"].failed', has_text="ne répond plus")
+    timed_out.wait_for(timeout=10_000)
+    assert page.locator('[data-role="retry"]').count() == 1
+    _console_failures_only(session)
+
+
+def test_an_empty_or_overlong_question_is_explained_not_sent_nor_cut(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    box = page.locator('textarea[name="message"]')
+    assert page.evaluate("document.activeElement.name") == "message"  # the box has the focus on load
+    box.fill("   ")
+    box.press("Enter")
+    status = page.locator('[data-role="ask-status"]')
+    assert "Écrivez d'abord une question" in status.inner_text()
+    long = "culture " * 300  # 2,400 characters pasted
+    box.fill(long)
+    assert box.input_value() == long  # nothing cut
+    counter = page.locator('[data-role="counter"]')
+    assert counter.inner_text().startswith(f"{len(long)} / 2000") and "over" in counter.get_attribute("class")
+    box.press("Enter")
+    assert "2000 au plus" in status.inner_text()
+    assert page.locator('[data-role="question"]').count() == 0
+    grown = page.evaluate("document.querySelector('#message').getBoundingClientRect().height")
+    assert grown > 60  # the box grew with the text
+    session.shot("too-long")
+
+
+def test_skip_link_moves_focus_without_reloading_and_a_follow_up_shows_how_it_was_read(session: Session) -> None:
+    page = session.page
+    page.goto("/")
+    page.evaluate("window.__sameDocument = true")
+    page.locator(".skip-link").focus()  # (Shift+Tab from the question box, which has the focus on load)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+    assert page.evaluate("window.__sameDocument") is True  # no reload
+    session.ask(NOVEMBRE)
+    cid = page.url.rsplit("/", 1)[-1]
+    # the page now shows this conversation: language links and export keep to it
+    assert page.locator('a[data-lang="en"]').get_attribute("href") == f"/c/{cid}?lang=en"
+    export = page.locator('[data-role="export"] a')
+    assert export.is_visible() and export.get_attribute("href") == f"/api/conversations/{cid}/export.md"
+    follow = session.ask("Qui l'organise ?")
+    searched = follow.locator('[data-role="searched"]')
+    assert "Novembre" in searched.inner_text()
+    session.shot("follow-up")
+
+
 def test_html_in_a_question_stays_text(session: Session) -> None:
     page = session.page
     page.goto("/")
@@ -395,10 +486,11 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("lang", ["fr", "ar"])
-def test_accessibility_of_chat_and_passage_pages(browser, base_url: str, lang: str) -> None:
+@pytest.mark.parametrize("lang, scheme", [("fr", "light"), ("ar", "light"), ("fr", "dark"), ("ar", "dark")])
+def test_accessibility_of_chat_and_passage_pages(browser, base_url: str, lang: str, scheme: str) -> None:
     # axe is injected as a script: this context alone bypasses the CSP that would (rightly) block it.
-    s = Session(browser, base_url, f"axe-{lang}", bypass_csp=True, viewport={"width": 1280, "height": 860})
+    s = Session(browser, base_url, f"axe-{lang}-{scheme}", bypass_csp=True, viewport={"width": 1280, "height": 860},
+                color_scheme=scheme)
     page = s.page
     page.goto(f"/?lang={lang}")
     assert axe_violations(page) == []

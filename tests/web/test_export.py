@@ -44,7 +44,7 @@ def test_a_question_or_an_answer_cannot_forge_headings_links_or_html(client: Tes
     headings = [(t.tag, tokens[i + 1].content) for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert [tag for tag, _ in headings] == ["h1", "h2", "h3", "h4"], headings  # the title, then only ours
     assert headings[0] == ("h1", "Quelles aides ?")
-    assert headings[1:] == [("h2", "Question"), ("h3", "Answer"), ("h4", "Sources")]
+    assert headings[1:] == [("h2", "Question"), ("h3", "Réponse"), ("h4", "Sources")]  # the reader's language
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
     assert not kinds & {"link_open", "image", "html_block", "html_inline", "table_open", "code_block",
                         "strong_open", "ordered_list_open", "bullet_list_open"}, kinds

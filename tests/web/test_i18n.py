@@ -22,7 +22,8 @@ def test_templates_use_only_known_strings() -> None:
     for path in (Path(i18n.__file__).parent / "templates").glob("*.html"):
         used |= set(re.findall(r"""ui\(\s*["']([a-z_]+)["']\s*\)""", path.read_text()))
     dynamic = {"vote_up", "vote_down", "facet_sector", "facet_beneficiary", "facet_kind", "facet_operator",
-               "facet_stage", "not_found", "bad_request", "server_error"}
+               "facet_stage", "not_found", "bad_request", "server_error",
+               "not_found_text", "bad_request_text", "server_error_text"}
     assert used <= set(i18n.STRINGS)
     assert dynamic <= set(i18n.STRINGS)
 

@@ -63,10 +63,14 @@ def test_conversation_page_renders_citation_links_and_rtl(client: TestClient) ->
     fr = client.post("/api/chat", json={"message": NOVEMBRE}).json()
     html = client.get(f"/c/{fr['conversation_id']}").text
     pid = fr["citations"][0]["passage_id"]
-    assert f'<a class="cite" href="/passages/{pid}" data-citation="1"' in html
+    # a citation opened in a new tab lands on the passage, in the answer's language
+    assert f'<a class="cite" href="/passages/{pid}?tr=fr#p-{pid}" data-citation="1"' in html
+    assert f'href="/passages/{pid}?tr=fr#p-{pid}" data-source="1"' in html
     assert 'aria-busy="false"' in html
     ar = client.post("/api/chat", json={"message": "ما هو مهرجان نوفمبر الرقمي؟"}).json()
     html = client.get(f"/c/{ar['conversation_id']}").text
+    pid = ar["citations"][0]["passage_id"]
+    assert f'href="/passages/{pid}?tr=ar#p-{pid}"' in html
     assert re.search(r'data-role="answer"[^>]*lang="ar" dir="rtl"', html)
     assert re.search(r'data-role="question"[^>]*lang="ar" dir="rtl"', html)
 
@@ -190,6 +194,19 @@ def test_unknown_api_route_is_json_and_unknown_page_is_html(client: TestClient) 
     assert page.status_code == 404 and "<html" in page.text
 
 
+@pytest.mark.parametrize("lang, said", [("fr", "Cette page n'existe pas"), ("en", "This page does not exist"),
+                                        ("ar", "هذه الصفحة غير موجودة")])
+def test_an_error_page_speaks_the_page_language_and_keeps_the_servers_words_apart(client: TestClient, lang: str,
+                                                                                  said: str) -> None:
+    page = client.get("/c/" + "0" * 32, params={"lang": lang})
+    assert page.status_code == 404
+    html = page.text.replace("&#39;", "'")
+    assert said in html
+    body = re.sub(r'<details class="error-detail">.*?</details>', "", html, flags=re.S)
+    assert "unknown conversation" not in body  # the English detail only inside its marked-English block
+    assert re.search(r'<p lang="en" dir="ltr"><code>unknown conversation</code>', html)
+
+
 def test_owner_cookie_is_set_once(client: TestClient) -> None:
     r = client.get("/")
     cookie = r.headers["set-cookie"]
@@ -208,7 +225,8 @@ def test_an_unanswerable_question_offers_the_closest_sections(client: TestClient
     assert answer["abstained"] and answer["suggestions"]
     html = client.get(f"/c/{answer['conversation_id']}").text
     assert 'data-role="closest"' in html
-    assert f'href="/passages/{answer["suggestions"][0]["passage_id"]}"' in html
+    pid = answer["suggestions"][0]["passage_id"]
+    assert f'href="/passages/{pid}?tr=fr#p-{pid}"' in html
 
 
 def test_a_funding_question_shows_aid_cards(client: TestClient) -> None:
@@ -240,4 +258,4 @@ def test_a_conversation_citing_a_passage_gone_from_the_index_still_renders(clien
         answer="Ancienne réponse [1]", abstained=False, language="fr", standalone_question="q", citations=[gone]))
     r = client.get(f"/c/{cid}")
     assert r.status_code == 200 and "00000000deadbeef" in r.text
-    assert client.get(f"/api/conversations/{cid}/export.md").text.count("no longer in the index") == 1
+    assert client.get(f"/api/conversations/{cid}/export.md").text.count("(plus dans l'index)") == 1

@@ -7,7 +7,7 @@ from web.templating import answer_html
 
 def test_markers_become_links_for_known_citations_only() -> None:
     html = answer_html("Texte [1] et [7].", {1: "abcdef0123456789"}, "fr")
-    assert '<a class="cite" href="/passages/abcdef0123456789" data-citation="1"' in html
+    assert '<a class="cite" href="/passages/abcdef0123456789?tr=fr#p-abcdef0123456789" data-citation="1"' in html
     assert 'hx-get="/passages/abcdef0123456789?tr=fr"' in html
     assert "[7]" in html and 'data-citation="7"' not in html
 

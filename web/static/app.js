@@ -35,21 +35,56 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "passage-body") openPanel();
+    // after a vote the form is replaced: focus goes to what it says, not back to the top of the page
+    const swapped = event.target;
+    if (swapped && swapped.matches && swapped.matches('[data-role="feedback"]')) {
+      const said = swapped.querySelector('[data-role="feedback-status"]');
+      if (said) {
+        said.tabIndex = -1;
+        said.focus();
+      }
+    }
   });
 
   if (!form) return;
 
   // The URL moves to /c/<id> after the first answer; going back or forward shows what that URL holds.
+  // A move within the page (the skip link's #main, a #latest) is no reason to reload it.
+  let shownPath = location.pathname;
   window.addEventListener("popstate", function () {
-    location.reload();
+    if (location.pathname !== shownPath) location.reload();
   });
 
   // --- asking ------------------------------------------------------------------------------------
   const box = form.elements.message;
   const conversationField = form.elements.conversation_id;
   const sendButton = form.querySelector('[data-role="send"]');
+  const stopButton = form.querySelector('[data-role="stop"]');
+  const counter = form.querySelector('[data-role="counter"]');
+  const status = form.querySelector('[data-role="ask-status"]');
   const messages = document.querySelector('[data-role="messages"]');
+  const maxChars = Number(form.dataset.maxChars) || 2000;
   let busy = false;
+  let controller = null;
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  // The box grows with what is typed, and counts it: a long paste is shown over the limit, never cut.
+  function measure() {
+    const n = box.value.length;
+    counter.textContent = n + " / " + maxChars;
+    counter.classList.toggle("over", n > maxChars);
+    box.setAttribute("aria-invalid", n > maxChars ? "true" : "false");
+    box.style.blockSize = "auto";
+    box.style.blockSize = Math.min(box.scrollHeight + 2, window.innerHeight * 0.4) + "px";
+  }
+  box.addEventListener("input", function () {
+    measure();
+    if (box.value.length <= maxChars && status.textContent) say("");
+  });
+  measure();
 
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -64,9 +99,37 @@
     event.preventDefault();
     const submitter = event.submitter;
     const text = submitter && submitter.name === "message" ? submitter.value : box.value;
-    if (busy || !text.trim()) return;
+    if (busy) return;
+    if (!text.trim()) {
+      say(form.dataset.empty);
+      box.focus();
+      return;
+    }
+    if (text.length > maxChars) {
+      say(form.dataset.tooLong.replace("{n}", String(text.length)).replace("{max}", String(maxChars)));
+      box.focus();
+      return;
+    }
+    say("");
     ask(text);
   });
+
+  if (stopButton) {
+    stopButton.addEventListener("click", function () {
+      if (controller) controller.abort("stopped");
+    });
+  }
+
+  // What went wrong, in the page's language (never the browser's own "Failed to fetch").
+  function failure(error, response) {
+    const d = form.dataset;
+    if (error === "stopped") return d.stopped;
+    if (error === "timeout") return d.timeout;
+    if (response && response.status === 429) return d.busy;
+    if (response && response.status >= 400 && response.status < 500) return d.invalid;
+    if (response && response.status >= 500) return d.serverError;
+    return d.network;
+  }
 
   function element(tag, attributes, text) {
     const node = document.createElement(tag);
@@ -103,15 +166,10 @@
     }
   }
 
-  function describe(detail) {
-    if (typeof detail === "string") return detail;
-    if (Array.isArray(detail)) return detail.map((d) => d.msg || "").join("; ");
-    return "";
-  }
-
   async function ask(text) {
     busy = true;
     sendButton.disabled = true;
+    if (stopButton) stopButton.hidden = false;
     const discover = document.querySelector('[data-role="discover"]');
     if (discover) discover.remove();
 
@@ -125,35 +183,63 @@
     messages.append(question, answer);
     question.scrollIntoView({ block: "start" });
     box.value = "";
+    measure();
 
+    controller = new AbortController();
+    const current = controller;
+    const idleMs = Number(form.dataset.idleMs) || 45000; // no word from the server for this long: give up
+    let timer = null;
+    const wait = function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { current.abort("timeout"); }, idleMs);
+    };
     const payload = { message: text };
     if (conversationField.value) payload.conversation_id = conversationField.value;
+    let response = null;
     try {
-      const response = await fetch("/api/chat/stream", {
+      wait();
+      response = await fetch("/api/chat/stream", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         body: JSON.stringify(payload),
+        signal: current.signal,
       });
-      if (!response.ok) {
-        const problem = await response.json().catch(() => ({}));
-        throw new Error(describe(problem.detail) || String(response.status));
-      }
+      if (!response.ok) throw new Error("status");
       let final = null;
       for await (const { event, data } of readEvents(response.body)) {
+        wait();
         if (event === "token") answerText.append(document.createTextNode(data));
         else if (event === "citations") final = data;
-        else if (event === "error") throw new Error(describe(data.detail));
+        else if (event === "error") throw new Error("server");
         else if (event === "done") break;
       }
-      if (!final) throw new Error("");
+      if (!final) throw new Error("server");
       await showFinal(final, question, answer);
     } catch (error) {
+      const reason = current.signal.aborted ? current.signal.reason : null;
+      const failedStatus = response && !response.ok ? response : (error.message === "server" ? { status: 500 } : null);
       answer.classList.add("failed");
       answer.setAttribute("aria-busy", "false");
-      answerText.textContent = form.dataset.error + (error.message ? " — " + error.message : ".");
+      answerText.textContent = failure(reason, failedStatus);
+      // Retry asks the same question again, in place of this failed pair; the box gets it back too.
+      const retry = element("button", { type: "button", class: "retry", "data-role": "retry" }, form.dataset.retry);
+      retry.addEventListener("click", function () {
+        if (busy) return;
+        question.remove();
+        answer.remove();
+        ask(text);
+      });
+      answer.append(retry);
+      if (!box.value) {
+        box.value = text;
+        measure();
+      }
     } finally {
+      clearTimeout(timer);
+      controller = null;
       busy = false;
       sendButton.disabled = false;
+      if (stopButton) stopButton.hidden = true;
       box.focus();
     }
   }
@@ -161,7 +247,19 @@
   async function showFinal(final, question, answer) {
     const id = final.conversation_id;
     conversationField.value = id;
-    if (location.pathname !== "/c/" + id) history.pushState(null, "", "/c/" + id);
+    if (location.pathname !== "/c/" + id) {
+      history.pushState(null, "", "/c/" + id);
+      shownPath = location.pathname;
+      // the page now shows this conversation: its language links and export keep to it
+      for (const link of document.querySelectorAll("a[data-lang]")) {
+        link.href = "/c/" + id + "?lang=" + link.dataset.lang;
+      }
+      const exportLink = document.querySelector('[data-role="export"]');
+      if (exportLink) {
+        exportLink.querySelector("a").href = "/api/conversations/" + id + "/export.md";
+        exportLink.hidden = false;
+      }
+    }
     question.lang = final.language;
     question.dir = final.language === "ar" ? "rtl" : "ltr";
     const response = await fetch("/c/" + id + "/messages/" + final.message_id, {
