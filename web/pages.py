@@ -227,7 +227,8 @@ def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr:
                "section_parts": [s for s in passage.section.split(" › ") if s]}
     if is_htmx(request):
         return render(request, "_passage_panel.html", context, fragment=True)
-    return render(request, "passage.html", {**context, "section": assistant.section_passages(passage.passage_id)})
+    return render(request, "passage.html", {**context, "section": assistant.section_passages(passage.passage_id),
+                                            "tr": tr if tr in i18n.LANGS else ""})
 
 
 # --- funding aids ---------------------------------------------------------------------------------------

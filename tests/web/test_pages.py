@@ -138,6 +138,12 @@ def test_passage_page_shows_the_translation_beside_the_original(client: TestClie
     assert "en" in passage.translations
     html = client.get(f"/passages/{hit['passage_id']}", params={"tr": "en"}).text
     assert 'data-role="translation"' in html
+    # the whole section reads in the reader's language, not only the cited paragraph
+    translated = [q for q in assistant.section_passages(hit["passage_id"]) if "en" in q.translations]
+    assert len(translated) > 1 and html.count('data-role="translation"') == len(translated)
+    for q in translated:
+        assert q.translations["en"].text.replace("'", "&#39;").replace('"', "&#34;")[:40] in html
+    assert client.get(f"/passages/{hit['passage_id']}", params={"tr": "xx"}).text.count('data-role="translation"') == 0
     panel = client.get(f"/passages/{hit['passage_id']}", params={"tr": "en"}, headers=HTMX).text
     assert 'data-role="original"' in panel and 'data-role="translation"' in panel
     assert 'data-role="section"' in panel and 'data-role="date"' in panel
