@@ -59,6 +59,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # Starlette's own slash redirect writes the request's Host into Location; ours (_slash_twin) is a
         # path of the app's.
         redirect_slashes=False,
+        # /docs is ours (web/pages.py): Swagger UI vendored under /static, started from a file, so that
+        # its CSP allows no inline script and no CDN; FastAPI's own loads both.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(api.router)

@@ -209,6 +209,15 @@ def feedback_form(request: Request, message_id: str, store: StoreDep, owner: Own
                   fragment=True)
 
 
+# --- API documentation ----------------------------------------------------------------------------------
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request) -> Response:
+    """Swagger UI over /openapi.json, from vendored files (no CDN: the machine may be offline)."""
+    return render(request, "docs.html", {"title": request.app.title})
+
+
 # --- passages -------------------------------------------------------------------------------------------
 
 
