@@ -319,6 +319,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         click.echo("no index yet: building it (a minute or two)…", err=True)
         run_ingest_command(settings)
     usable_build(settings.data_dir, settings.chroma())  # a damaged index is one line here, not a traceback
+    _writable_store(settings.data_dir)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **SERVER_OPTIONS)
         return
@@ -326,6 +327,20 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     os.environ["DATA_DIR"], os.environ["CORPUS_DIR"] = str(settings.data_dir), str(settings.corpus_dir)
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
                 **SERVER_OPTIONS)
+
+
+def _writable_store(data_dir: Path) -> None:
+    """The conversations database opens and takes a write, or one line says why (a read-only or damaged
+    ``app.db`` would otherwise fail every chat with a traceback in the server's log)."""
+    import sqlite3
+
+    from web.store import Store
+
+    try:
+        Store.in_data_dir(data_dir).check_writable()
+    except sqlite3.Error as exc:
+        raise CliError(f"the conversations database {data_dir / 'app.db'} cannot be written ({exc}): "
+                       "check its permissions, or set DATA_DIR to a writable folder") from exc
 
 
 if __name__ == "__main__":

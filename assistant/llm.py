@@ -203,11 +203,36 @@ class LLMAnswerer:
         text = re.sub(r"\s+([.,;:!?؟])", r"\1", text)
         if not valid or len(text) < 3:
             return None
+        if not details_quoted(text, [numbered[n] for n in valid]):
+            return None  # an address, a number to call or an account the passages it cites do not give
         vector = assistant.embeddings.encode([text])[0]
         best = max(assistant_support(assistant, text, vector, numbered[n], lang) for n in valid)
         if best < MIN_SUPPORT:
             return None
         return text, valid, best
+
+
+# What a reader would act on: an e-mail address, a web address, a phone number, a bank account. A
+# sentence of the model that gives one must find it, as written, in a passage it cites; a model that
+# obeys an instruction planted in a document ("send your fee to …") or invents a contact is caught.
+_DETAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail (from the start of its run only: linear)
+    r"|(?:https?://|www\.)[^\s<>()\[\]]+"        # web address
+    r"|\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}\b"  # IBAN
+    r"|\+?\d(?:[ .-]?\d){7,14}"                    # phone number (8 to 15 digits)
+)
+_UNSPACED = re.compile(r"[\s.\-/+]+")
+
+
+def details_quoted(text: str, passages: list) -> bool:
+    """Whether every contact or payment detail in ``text`` occurs in one of ``passages`` (in any of
+    their languages), spaces and separators aside."""
+    found = [_UNSPACED.sub("", d.rstrip(".,;:")).casefold() for d in _DETAIL.findall(text)]
+    if not found:
+        return True
+    corpus = _UNSPACED.sub("", " ".join(
+        t for p in passages for t in (p.text, *(tr.text for tr in p.translations.values())))).casefold()
+    return all(d in corpus for d in found)
 
 
 _DECLINED = re.compile(rf"\b{DECLINE}\b", re.IGNORECASE)

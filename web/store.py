@@ -161,6 +161,12 @@ class Store:
             raise
         db.execute("COMMIT")
 
+    def check_writable(self) -> None:
+        """Raise ``sqlite3.Error`` unless a write transaction can be taken (then rolled back)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+
     def schema_version(self) -> int:
         with self._connect() as db:
             return int(db.execute("PRAGMA user_version").fetchone()[0])

@@ -144,6 +144,18 @@ def test_a_data_folder_that_cannot_be_read_is_one_line(built_index, monkeypatch)
         _one_line_error(_run(built_index, *args), "Permission denied: ", str(built_index.data_dir))
 
 
+def test_serve_with_a_conversations_database_it_cannot_write_is_one_line(built_index, tmp_path):
+    # the index as built, beside an app.db that is not a database (or that a mount made read-only)
+    data = tmp_path / "data"
+    data.mkdir()
+    for item in built_index.data_dir.iterdir():
+        if item.name not in ("app.db", "app.db-wal", "app.db-shm"):
+            (data / item.name).symlink_to(item)
+    (data / "app.db").write_bytes(b"not a database at all, " * 100)
+    result = CliRunner().invoke(main, ["--data-dir", str(data), "serve", "--port", "1"])
+    _one_line_error(result, "conversations database", str(data / "app.db"))
+
+
 def test_a_read_only_data_folder_still_answers(built_index, monkeypatch):
     import errno
 

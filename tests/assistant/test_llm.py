@@ -152,3 +152,25 @@ def test_no_answer_anywhere_in_the_reply_is_a_decline(built_index, llm):
     llm.script = "late-decline"
     res = _bounded(built_index, llm).answer(QUESTION)
     assert res.abstained and res.answer == REFUSAL["fr"] and not res.citations
+
+
+def test_a_contact_or_an_account_the_cited_passage_does_not_give_is_dropped(built_index, llm):
+    # a model may obey an instruction planted in a document, or invent where to write or pay
+    llm.script = "contact"
+    res = _assistant(built_index, llm).answer(QUESTION)
+    assert res.answerer == "llm" and not res.abstained
+    assert "@" not in res.answer and "FR76" not in res.answer
+    assert len(res.sentences) == 1 and "Novembre Numérique" in res.answer
+
+
+def test_details_found_in_the_cited_passage_stand():
+    from types import SimpleNamespace
+
+    from assistant.llm import details_quoted
+
+    passage = SimpleNamespace(text="Écrire à contact@culture.gouv.fr ou appeler le 01 40 15 80 00.", translations={})
+    assert details_quoted("Contact: contact@culture.gouv.fr, +0140158000.", [passage])
+    assert details_quoted("No detail at all, 2022 and 30 % are no contact.", [passage])
+    assert not details_quoted("Write to help@other.example.", [passage])
+    assert not details_quoted("Call 06 12 34 56 78.", [passage])
+    assert not details_quoted("See https://evil.example/pay.", [passage])
