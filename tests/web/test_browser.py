@@ -251,10 +251,8 @@ def test_reasons_and_comment_added_after_the_vote_are_stored(session: Session, w
     form.locator("summary").click()
     form.locator('input[value="wrong_source"]').check()
     form.locator('textarea[name="comment"]').fill("Ajouté après le vote.")
-    form.locator('[data-role="feedback-send"]').click()
-    page.wait_for_function(
-        "id => { const f = document.querySelector(`[data-message-id='${id}'] [data-role=feedback] textarea`);"
-        " return f && f.value === 'Ajouté après le vote.' && f.closest('details').open; }", arg=message_id)
+    with page.expect_response(lambda r: r.url.endswith(f"/m/{message_id}/feedback") and r.ok):
+        form.locator('[data-role="feedback-send"]').click()
     [row] = [r for r in web_store.feedback_rows("down") if r["message_id"] == message_id]
     assert row["reasons"] == ["wrong_source"] and row["comment"] == "Ajouté après le vote."
     assert answer.locator('button[data-vote="down"]').get_attribute("aria-pressed") == "true"
