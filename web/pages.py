@@ -25,6 +25,7 @@ from web.middleware import csrf_token
 from web.schemas import REASONS, ChatRequest, ConversationPatch, FeedbackRequest
 from web.store import Conversation, Message, is_id
 from web.templating import is_htmx, render
+from vectorstore.text import fold
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,15 +39,30 @@ FACETS = ("sector", "beneficiary", "kind", "operator", "stage")
 
 def message_view(m: Message, assistant: Assistant) -> dict[str, Any]:
     sources = []
+    links: dict[int, str] = {}
+    answer = fold(m.content)
     for n, pid in m.citations:
         try:
             p = assistant.passage(pid)
             heading = p.section.split(" › ")[-1] if p.section else p.title
             sources.append({"n": n, "passage_id": pid, "title": p.title, "heading": heading, "section": p.section,
                             "language": p.language, "missing": False})
+            # the sentences of the passage the answer quotes (as shown in its language): marked when opened
+            shown = p.sentences_in(m.language) if p.has_text_in(m.language) else p.sentences_in(p.language)
+            quoted = [i for i, sentence in enumerate(shown) if len(sentence) > 20 and fold(sentence) in answer]
+            links[n] = f"{pid}?s={'.'.join(map(str, quoted[:MAX_MARKED]))}" if quoted else pid
         except NotFoundError:  # the index was rebuilt since: keep the number, say the passage is gone
             sources.append({"n": n, "passage_id": pid, "missing": True})
-    return {"m": m, "links": dict(m.citations), "sources": sources}
+            links[n] = pid
+    return {"m": m, "links": links, "sources": sources}
+
+
+MAX_MARKED = 12  # sentences a link may ask the passage page to mark
+
+
+def marked(s: str) -> set[int]:
+    """``s=0.2`` of a passage link: the indexes of the sentences to mark (anything else: none)."""
+    return {int(x) for x in s.split(".")[:MAX_MARKED] if x.isdigit() and len(x) <= 3}
 
 
 def _toc(assistant: Assistant, lang: str) -> list[dict[str, Any]]:
@@ -222,7 +238,8 @@ def api_docs(request: Request) -> Response:
 
 
 @router.get("/passages/{passage_id}")
-def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr: str = "") -> Response:
+def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr: str = "",
+                 s: Annotated[str, Query(max_length=100)] = "") -> Response:
     if not _PASSAGE_ID.fullmatch(passage_id):
         raise HTTPException(404, "unknown passage")
     passage = assistant.passage(passage_id)
@@ -233,7 +250,9 @@ def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr:
         pass
     translation = passage.translations.get(tr) if tr != passage.language else None
     context = {"p": passage, "document": document, "translation": translation,
-               "section_parts": [s for s in passage.section.split(" › ") if s]}
+               "section_parts": [part for part in passage.section.split(" › ") if part],
+               "marked": marked(s), "original_sentences": passage.sentences_in(passage.language),
+               "translated_sentences": passage.sentences_in(tr) if translation is not None else []}
     if is_htmx(request):
         return render(request, "_passage_panel.html", context, fragment=True)
     return render(request, "passage.html", {**context, "section": assistant.section_passages(passage.passage_id),

@@ -47,11 +47,14 @@ env.filters["isotime"] = _isotime
 env.filters["shorttime"] = _shorttime
 
 
-def _citation_link(n: int, passage_id: str, lang: str) -> Markup:
+def _citation_link(n: int, target: str, lang: str) -> Markup:
+    """``target``: a passage id, or ``<id>?s=<sentence indexes>`` when the answer quotes those sentences."""
+    pid, _, marks = target.partition("?s=")
+    extra = f"&s={marks}" if marks else ""
     return Markup(
-        '<a class="cite" href="/passages/{pid}?tr={lang}#p-{pid}" data-citation="{n}" data-passage-id="{pid}" '
-        'hx-get="/passages/{pid}?tr={lang}" hx-target="#passage-body" hx-swap="innerHTML">[{n}]</a>'
-    ).format(pid=passage_id, n=n, lang=lang)
+        '<a class="cite" href="/passages/{pid}?tr={lang}{extra}#p-{pid}" data-citation="{n}" data-passage-id="{pid}" '
+        'hx-get="/passages/{pid}?tr={lang}{extra}" hx-target="#passage-body" hx-swap="innerHTML">[{n}]</a>'
+    ).format(pid=pid, n=n, lang=lang, extra=extra)
 
 
 def _inline(text: str, citations: dict[int, str], lang: str) -> Markup:

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from web.store import Store
+from web.store import Store, new_id
 
 from .support import form_token
 
@@ -64,7 +64,7 @@ def test_conversation_page_renders_citation_links_and_rtl(client: TestClient) ->
     html = client.get(f"/c/{fr['conversation_id']}").text
     pid = fr["citations"][0]["passage_id"]
     # a citation opened in a new tab lands on the passage, in the answer's language
-    assert f'<a class="cite" href="/passages/{pid}?tr=fr#p-{pid}" data-citation="1"' in html
+    assert re.search(rf'<a class="cite" href="/passages/{pid}\?tr=fr(&amp;s=[0-9.]+)?#p-{pid}" data-citation="1"', html)
     assert f'href="/passages/{pid}?tr=fr#p-{pid}" data-source="1"' in html
     assert 'aria-busy="false"' in html
     ar = client.post("/api/chat", json={"message": "ما هو مهرجان نوفمبر الرقمي؟"}).json()
@@ -271,3 +271,28 @@ def test_a_conversation_citing_a_passage_gone_from_the_index_still_renders(clien
     r = client.get(f"/c/{cid}")
     assert r.status_code == 200 and "00000000deadbeef" in r.text
     assert client.get(f"/api/conversations/{cid}/export.md").text.count("(plus dans l'index)") == 1
+
+
+def test_a_citation_marks_the_sentence_the_answer_quotes_not_the_whole_paragraph(client: TestClient, store: Store,
+                                                                               assistant) -> None:
+    from assistant.schemas import ChatResponse, Citation
+
+    passage = next(p for p in assistant.index.ordered if len(p.sentences_in(p.language)) >= 3
+                   and p.language == "fr" and "en" in p.translations)
+    quoted = passage.sentences_in("fr")[1]
+    cid = new_id()
+    client.get("/")
+    store.add_exchange(cid, client.cookies["owner"], "Question ?", ChatResponse(
+        answer=f"{quoted} [1]", abstained=False, language="fr", standalone_question="Question ?",
+        citations=[Citation(n=1, passage_id=passage.passage_id, document=passage.document, title=passage.title,
+                            section=passage.section, text=passage.text, language="fr",
+                            url=f"/passages/{passage.passage_id}")]))
+    html = client.get(f"/c/{cid}").text
+    link = re.search(r'<a class="cite" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert f"s=1#" in link
+    for page in (client.get(link.split("#")[0]).text, client.get(link.split("#")[0], headers=HTMX).text):
+        marks = re.findall(r'<mark data-role="cited-sentence">(.*?)</mark>', page)
+        assert len(marks) == 1 and marks[0].replace("&#39;", "'").replace("&#34;", '"') == quoted
+    en = client.get(link.split("#")[0].replace("tr=fr", "tr=en"), headers=HTMX).text
+    assert passage.sentences_in("en")[1].replace("'", "&#39;").replace('"', "&#34;") in \
+        re.findall(r'<mark data-role="cited-sentence">(.*?)</mark>', en)  # and its aligned translation
