@@ -396,6 +396,34 @@ def test_api_docs_render_from_vendored_files_under_their_csp(session: Session) -
     # the session's close() asserts that nothing was blocked (a CSP violation is a console error)
 
 
+def test_on_a_phone_in_arabic_a_failure_is_said_in_arabic_and_retried(browser, base_url: str) -> None:
+    s = Session(browser, base_url, "phone-ar-retry", viewport={"width": 390, "height": 844}, locale="ar",
+                is_mobile=True, has_touch=True)
+    page = s.page
+    page.goto("/?lang=ar")
+    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))
+    box = page.locator('textarea[name="message"]')
+    box.fill(ARABIC)
+    page.locator('[data-role="send"]').tap()
+    failed = page.locator('[data-role="answer"].failed')
+    failed.wait_for()
+    assert "تعذر الوصول إلى الخادم" in failed.inner_text() and box.input_value() == ARABIC
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.locator('[data-role="counter"]').get_attribute("dir") == "ltr"  # "41 / 2000", not reversed
+    s.shot("failed")
+    page.unroute("**/api/chat/stream")
+    failed.locator('[data-role="retry"]').tap()
+    answer = page.locator('[data-role="answer"][data-message-id]')
+    answer.wait_for()
+    assert answer.get_attribute("dir") == "rtl"
+    # the history sits above the conversation on a phone, with the new conversation in it
+    assert page.locator(".sidebar").bounding_box()["y"] < page.locator('[data-role="messages"]').bounding_box()["y"]
+    page.locator('[data-role="conversation"]').first.wait_for()
+    s.shot("answered")
+    _console_failures_only(s)
+    s.close()
+
+
 def test_html_in_a_question_stays_text(session: Session) -> None:
     page = session.page
     page.goto("/")
