@@ -17,7 +17,8 @@ def _values(card: dict, facet: str) -> list[str]:
 
 # What makes an aid time-bound, read from the passages a card cites: a year, a crisis, a recovery plan.
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_SINCE = re.compile(r"\b(?:depuis|dès|des|since|from)\s+(?:l'année\s+|the year\s+)?$", re.IGNORECASE)  # a start, not a bound
+_SINCE = re.compile(r"\b(?:depuis|dès|des|since|from|(?:lanc|cré|fond)\w{0,4}\s+en|(?:launched|created|founded|set\s+up)\s+in)"
+                    r"\s+(?:l'année\s+|the year\s+)?$", re.IGNORECASE)  # a start ("lancé en 2016"), not a bound
 _EPISODE = re.compile(r"covid(?:-19)?|crise sanitaire|confinement|health crisis|lockdown|france relance|"
                       r"plan de relance|recovery plan|pia ?4", re.IGNORECASE)
 

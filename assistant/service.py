@@ -328,8 +328,12 @@ class Assistant:
                 "why": list(dict.fromkeys([*s.card["why"], *s.facets, *(f"word:{w}" for w in s.met)]))} for s in kept]
         result = {"aids": out[:limit] if limit else out, "facets": found["facets"], "language": language}
         if not kept:
-            nearest = self.aids.facets([s.card for s in scored[:5]])["sector"]
+            # sectors to browse, for a profile in the documents' field; one that names no cultural sector
+            # or beneficiary (a dairy farm, a restaurant) is told the documents are not about it instead
+            cultural = bool(scored) and scored[0].signals["named"] > 0
+            nearest = self.aids.facets([s.card for s in scored[:5]])["sector"] if cultural else {}
             result["nearest"] = [v for v in nearest if v != "all-cci"][:3]
+            result["out_of_scope"] = bool(scored) and not cultural
         return result
 
     def score_aids(self, q: str, cards: list[dict], lang: str | None = None) -> tuple[list[Scored], str]:

@@ -90,7 +90,9 @@ def conversation_markdown(conversation: Conversation, assistant: Assistant, lang
         if m.role == "user":
             out += [f"## {words['question']}", "", markdown_text(m.content), ""]
             continue
-        out += [f"### {words['answer']}", "", markdown_text(m.content), ""]
+        # each line of the answer its own paragraph: the lead-in and each sentence or item stay apart
+        out += [f"### {words['answer']}", "", *[x for line in markdown_text(m.content).splitlines() if line
+                                                 for x in (line, "")]]
         if m.citations:
             out += [f"#### {words['sources']}", ""]
         for n, pid in m.citations:

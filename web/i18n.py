@@ -173,13 +173,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_aids_profile": {"fr": "Aucune aide décrite dans ces documents ne correspond à ce profil.",
                         "en": "No aid these documents describe matches this profile.",
                         "ar": "لا تتوافق أي مساعدة تصفها هذه الوثائق مع هذا الملف."},
+    "aids_out_of_scope": {"fr": "Ces documents décrivent des aides aux professionnels de la culture et de la création ; "
+                                "aucune ne correspond à ce profil.",
+                          "en": "These documents describe aids for cultural and creative professionals; none fits "
+                                "this profile.",
+                          "ar": "تصف هذه الوثائق مساعدات لمهنيي الثقافة والإبداع، ولا تتوافق أي منها مع هذا الملف."},
     "nearest_sectors": {"fr": "Parcourir plutôt les aides des secteurs les plus proches :",
                         "en": "Browse the aids of the nearest sectors instead:",
                         "ar": "تصفح بدلا من ذلك مساعدات أقرب القطاعات:"},
     "aid_for": {"fr": "Pour", "en": "For", "ar": "لمن"},
-    "aid_described": {"fr": "Décrit dans « {document} » ({date}) : vérifiez auprès de {operator} que ce dispositif est toujours ouvert.",
-                      "en": "As described in “{document}” ({date}): check with {operator} whether it is still open.",
-                      "ar": "كما وُصف في «{document}» ({date}): تحقق لدى {operator} مما إذا كان لا يزال متاحا."},
+    "aid_described": {"fr": "Décrit dans « {document} » ({date}) : vérifiez que ce dispositif est toujours ouvert "
+                            "auprès de son opérateur ({operator}).",
+                      "en": "As described in “{document}” ({date}): check with its operator ({operator}) whether "
+                            "it is still open.",
+                      "ar": "كما وُصف في «{document}» ({date}): تحقق لدى الجهة المشغلة ({operator}) مما إذا كان لا يزال متاحا."},
     "aid_dated": {"fr": "Lié à {marks} : il a pu prendre fin ou changer depuis.",
                   "en": "Tied to {marks}: it may have ended or changed since.",
                   "ar": "مرتبط بـ {marks}: ربما انتهى أو تغير منذ ذلك الحين."},

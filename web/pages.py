@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from assistant.aids import FACETS as CARD_FIELDS
 from assistant.errors import NotFoundError
 from assistant.service import Assistant
 from web import chat, i18n
@@ -262,6 +263,11 @@ def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr:
 # --- funding aids ---------------------------------------------------------------------------------------
 
 
+def _facet_values(card: dict[str, Any], facet: str) -> list[str]:
+    value = card[CARD_FIELDS[facet]]
+    return value if isinstance(value, list) else [value]
+
+
 @router.get("/aids")
 def aids_page(request: Request, assistant: AssistantDep, settings: SettingsDep) -> Response:
     lang, _ = i18n.choose(request)
@@ -277,11 +283,22 @@ def aids_page(request: Request, assistant: AssistantDep, settings: SettingsDep) 
         raise HTTPException(422, f"the profile is too long (at most {settings.max_message_chars} characters)")
     found = assistant.search_aids(q or None, filters, lang)
     # Each select offers the values the other filters leave (so a choice can be changed, not only
-    # narrowed), counted over the catalogue; a cheap filter, no retrieval.
-    options = {f: assistant.search_aids(None, {k: v for k, v in filters.items() if k != f}, lang)["facets"][f]
-               for f in FACETS}
+    # narrowed), counted over the cards that fit the profile when there is one (so no choice leads to an
+    # empty list), else over the catalogue. The profile is scored once, without filters.
+    fitting = assistant.search_aids(q, {}, lang)["aids"] if q else None
+    options = {}
+    for f in FACETS:
+        others = {k: v for k, v in filters.items() if k != f}
+        if fitting is None:
+            options[f] = assistant.search_aids(None, others, lang)["facets"][f]
+        else:
+            cards = [c for c in fitting if all(v in _facet_values(c, k) for k, v in others.items())]
+            counts = dict(assistant.aids.facets(cards)[f])
+            if f in filters and filters[f] not in counts:  # the chosen value stays choosable (and undoable)
+                counts[filters[f]] = 0
+            options[f] = counts
     context = {"aids": found["aids"], "facets": options, "filters": filters, "q": q, "facet_names": FACETS,
-               "nearest": found.get("nearest", []),
+               "nearest": found.get("nearest", []), "out_of_scope": found.get("out_of_scope", False),
                "csv_url": "/api/aids.csv?" + urlencode({**filters, **({"q": q} if q else {}), "lang": lang})}
     if is_htmx(request):
         return render(request, "_aids_body.html", {**context, "oob_status": True}, fragment=True)

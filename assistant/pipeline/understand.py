@@ -262,6 +262,11 @@ def sides(text: str, p: Pack) -> tuple[str, ...]:
     folded, where = fold_map(body)
     cues = p.intents["comparison"].all(folded)
     start = cues[0].end() if cues else 0
+    # "compare-t-elle sa stratégie avec…": the verb's inverted subject is not part of a side
+    for suffix in sorted(p.inversion, key=len, reverse=True):
+        if folded.startswith(suffix, start):
+            start += len(suffix)
+            break
     for word in p.comparison_opens:
         m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded[start:])
         if m:

@@ -41,10 +41,19 @@ def test_words_asking_for_money_name_a_kind_not_a_topic(assistant):
     ("j'ai un restaurant à Marseille, quelles aides pour refaire la cuisine ?", "fr"),
     ("أنا سباك وأحتاج إلى قرض لشراء شاحنة", "ar"),
 ])
-def test_a_profile_no_card_fits_gets_none_and_the_nearest_sectors(assistant, profile, lang):
+def test_a_profile_outside_the_documents_field_gets_none_and_is_told_so(assistant, profile, lang):
     found = assistant.search_aids(profile, {}, lang)
-    assert found["aids"] == []
-    assert found["nearest"] and all(v != "all-cci" for v in found["nearest"])
+    assert found["aids"] == [] and found["out_of_scope"] and found["nearest"] == []
+
+
+@pytest.mark.parametrize("profile, lang, sector", [
+    ("Je suis libraire et mon loyer commercial augmente, existe-t-il une aide pour le payer ?", "fr", "books-press"),
+    ("I'm a novelist and I want a loan to buy a farmhouse as a writing retreat", "en", "books-press"),
+])
+def test_a_cultural_profile_no_card_fits_gets_none_and_the_nearest_sectors(assistant, profile, lang, sector):
+    found = assistant.search_aids(profile, {}, lang)
+    assert found["aids"] == [] and not found["out_of_scope"]
+    assert sector in found["nearest"] and "all-cci" not in found["nearest"]
 
 
 @pytest.mark.parametrize("profile, lang, expected", [
@@ -157,9 +166,11 @@ def test_a_card_says_which_document_describes_it_and_what_ties_it_to_a_time(assi
 def test_describe_reads_a_year_and_an_episode_from_the_passage_but_not_a_start(assistant):
     passage = next(iter(assistant.index.passages.values()))
     card = {"id": "x", "citations": [{"passage_id": passage.passage_id, "document": passage.document,
-                                      "quote": "lancé en 2021 face à la crise sanitaire, dès 2003 ailleurs"}]}
+                                      "quote": "un appel ouvert en 2021 face à la crise sanitaire, un programme "
+                                               "lancé en 2016, dès 2003 ailleurs"}]}
     marks = describe(card, {}, {passage.document: {"id": passage.document, "date": "2022"}})["time_bound"]
-    assert "2021" in marks and "crise sanitaire" in marks and "2003" not in marks
+    assert "2021" in marks and "crise sanitaire" in marks
+    assert "2003" not in marks and "2016" not in marks  # when something began is no end
     card["citations"][0]["quote"] = "les codes 2021 de la profession"  # "des" inside a word is no "dès"
     assert "2021" in describe(card, {}, {})["time_bound"]
 

@@ -71,6 +71,8 @@ SIDES = [
     ("en", "Compare Culturethèque and MyFrenchFilmFestival.", ("Culturethèque", "MyFrenchFilmFestival")),
     ("en", "What is the difference between Culturethèque and IFcinéma?", ("Culturethèque", "IFcinéma")),
     ("ar", "قارن بين كولتوريتيك وفيلا ألبرتين", ("كولتوريتيك", "فيلا ألبرتين")),
+    # the inverted subject of the verb is not a side ("t-elle sa stratégie")
+    ("fr", "Comment la France compare-t-elle sa stratégie avec celle du Québec ?", ("sa stratégie", "celle du Québec")),
 ]
 
 

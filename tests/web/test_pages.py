@@ -296,3 +296,17 @@ def test_a_citation_marks_the_sentence_the_answer_quotes_not_the_whole_paragraph
     en = client.get(link.split("#")[0].replace("tr=fr", "tr=en"), headers=HTMX).text
     assert passage.sentences_in("en")[1].replace("'", "&#39;").replace('"', "&#34;") in \
         re.findall(r'<mark data-role="cited-sentence">(.*?)</mark>', en)  # and its aligned translation
+
+
+def test_with_a_profile_the_filters_offer_only_what_the_fitting_cards_carry(client: TestClient, assistant) -> None:
+    profile = "studio de jeu vidéo, on cherche un financement"
+    fitting = assistant.search_aids(profile, {}, "fr")["aids"]
+    assert fitting
+    html = client.get("/aids", params={"q": profile, "lang": "fr"}).text
+    kinds = re.search(r'<select id="facet-kind".*?</select>', html, re.S).group()
+    offered = {v for v in re.findall(r'<option value="([^"]+)"', kinds)}
+    assert offered == {c["kind"] for c in fitting}  # no choice that would empty the list
+    # a value chosen that no fitting card carries stays in its select (to undo), counted 0
+    html = client.get("/aids", params={"q": profile, "kind": "bursary", "lang": "fr"}).text
+    kinds = re.search(r'<select id="facet-kind".*?</select>', html, re.S).group()
+    assert re.search(r'<option value="bursary" selected>[^<]*\(0\)', kinds)

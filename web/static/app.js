@@ -35,8 +35,19 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "passage-body") openPanel();
-    // after a vote the form is replaced: focus goes to what it says, not back to the top of the page
     const swapped = event.target;
+    // after a rename the focus goes to the renamed conversation, after a delete to the search box
+    if (swapped && swapped.matches && swapped.matches('[data-role="conversations"]')) {
+      const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+      const action = source && source.getAttribute && source.getAttribute("hx-post");
+      const found = action && /^\/c\/([0-9a-f]{32})\/(rename|delete)$/.exec(action);
+      if (found) {
+        const link = found[2] === "rename" ? swapped.querySelector('[data-conversation-id="' + found[1] + '"] a') : null;
+        const target = link || document.getElementById("conv-q");
+        if (target) target.focus();
+      }
+    }
+    // after a vote the form is replaced: focus goes to what it says, not back to the top of the page
     if (swapped && swapped.matches && swapped.matches('[data-role="feedback"]')) {
       const said = swapped.querySelector('[data-role="feedback-status"]');
       if (said) {
