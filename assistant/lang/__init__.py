@@ -69,6 +69,7 @@ class Pack:
     def __init__(self, data: dict) -> None:
         self.code: str = data["code"]
         prefixes = data.get("prefixes", [])
+        self.prefixes = [fold(str(c)) for c in prefixes]  # clitics glued in front of a word ("و")
         anchored = set(data.get("anchored", []))
         self.intents = {name: Cues(phrases, prefixes, name in anchored) for name, phrases in data["intents"].items()}
         self.inversion = [fold(s) for s in data.get("inversion", [])]

@@ -76,6 +76,10 @@ class Understander:
             unit = unit_of(folded, other)
             if refs or unit:  # "the objectifs under axe I": the level nouns of another language
                 break
+        if not refs and relation == "follow-up":  # "et le deuxième ?" after "quels sont les trois axes ?"
+            refs, unit = self.nth_of_earlier(asked, history, p, unit)
+            if refs:
+                intent, why = "outline", "the earlier question's nth heading"
         kind = asked_kind(asked, language)
         if kind is not None and intent in ("definition", "list", "yesno"):
             intent, why = "factoid", f"asks for a {kind}"
@@ -93,6 +97,24 @@ class Understander:
                      present=is_present(asked), instruction=instruction, notes={"intent": why})
 
     # --- the conversation ----------------------------------------------------------------------
+
+    @staticmethod
+    def nth_of_earlier(asked: str, history: list[Turn], p: Pack, unit: str | None) -> tuple[tuple[Ref, ...], str | None]:
+        """A follow-up naming a position alone ("et le deuxième ?", "and the third one?", "والثاني؟") after
+        a question about a level of headings ("les trois axes", "the objectives of axis I"): that heading,
+        under the headings the earlier question named. ((), unit) when it is not that."""
+        ordinals = [n for n in (_ordinal_word(fold(x), p) for x in _WORD.findall(asked)) if n is not None]
+        earlier = next((t.content for t in reversed(history) if t.role == "user"), "")
+        if len(ordinals) != 1 or not earlier:
+            return (), unit
+        for other in [p, *(pack(code) for code in available() if code != p.code)]:
+            level = unit or unit_of(fold(earlier), other)
+            if level in LEVELS:
+                named, _ = references(earlier, other)
+                above = tuple(r for r in named if LEVELS.index(r.level) < LEVELS.index(level))
+                return (*above, Ref(level, ordinals[0])), level
+        return (), unit
+
 
     def language(self, message: str, history: list[Turn], lang: str | None) -> str:
         """The message's language, read without its names; a message too short to tell takes ``lang``,
@@ -247,6 +269,14 @@ def references(text: str, p: Pack) -> tuple[tuple[Ref, ...], int | None]:
             refs.setdefault("sub_objective", ord(m.group("sub").lower()) - ord("a") + 1)
     ordered = tuple(Ref(level, refs[level]) for level in LEVELS if level in refs and refs[level])
     return ordered, count
+
+
+def _ordinal_word(folded: str, p: Pack) -> int | None:
+    """The position an ordinal word names ("deuxième", "third"; "والثاني" with its clitic), not a digit."""
+    if folded in p.ordinals:
+        return p.ordinals[folded]
+    clitic = next((c for c in p.prefixes if folded.startswith(c) and folded[len(c):] in p.ordinals), None)
+    return p.ordinals[folded[len(clitic):]] if clitic else None
 
 
 def _is_count_word(word: str, p: Pack) -> bool:

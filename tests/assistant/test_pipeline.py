@@ -127,3 +127,26 @@ def test_a_year_after_the_newest_document_is_declined_and_says_how_old_they_are(
     # a year the documents themselves name is theirs to tell
     assert assistant.decide.after_the_documents("Qu'a fait le CNC en 2021 ?") is None
     assert assistant.decide.after_the_documents("What happens in 2031?") == "2031"
+
+
+def _after(assistant, first: str, follow: str):
+    earlier = assistant.answer(first)
+    history = [Turn(role="user", content=first), Turn(role="assistant", content=earlier.answer)]
+    return assistant.understand(follow, history, None), assistant.answer(follow, history)
+
+
+def test_a_follow_up_naming_a_position_alone_is_that_heading_of_the_earlier_list(assistant):
+    frame, answer = _after(assistant, "Quelles sont les trois axes de la feuille de route ?", "Et le deuxième ?")
+    assert frame.intent == "outline" and [(r.level, r.number) for r in frame.refs] == [("axis", 2)]
+    assert answer.answer.splitlines()[0].startswith("II. Promouvoir la diversité")
+    # under the heading the earlier question named: the third objective of axis I
+    frame, answer = _after(assistant, "What are the objectives of axis I?", "and the third one?")
+    assert [(r.level, r.number) for r in frame.refs] == [("axis", 1), ("objective", 3)]
+    assert answer.answer.startswith("3. Study the changes")
+    frame, _ = _after(assistant, "ما هي المحاور الثلاثة لخارطة الطريق؟", "والثاني؟")  # the clitic و glued on
+    assert [(r.level, r.number) for r in frame.refs] == [("axis", 2)]
+
+
+def test_a_position_alone_after_a_question_about_no_level_names_no_heading(assistant):
+    history = [Turn(role="user", content="Qu'est-ce que le Pass Culture ?"), Turn(role="assistant", content="…")]
+    assert assistant.understand("Et le deuxième ?", history, None).refs == ()
