@@ -185,17 +185,19 @@ class AidMatcher:
                        "kind": 0.0,
                        "named": float(bool(profile.named.get("sectors") or profile.named.get("beneficiaries"))),
                        "unknown": profile.unknown}
-            if card["kind"] in (profile.values("kinds") or KIND_FAMILIES["funding"]):
+            asked_kinds = profile.values("kinds")
+            if card["kind"] in (asked_kinds or KIND_FAMILIES["funding"]):
                 signals["kind"] = 1.0
-                facets.append(f"kind={card['kind']}")
+                if asked_kinds:  # "why" says only what the profile said
+                    facets.append(f"kind={card['kind']}")
             scored = Scored(card, signals, round(self.model.probability(signals), 4), met, facets)
             out.append(scored)
         out.sort(key=lambda s: (-s.probability, s.card["id"]))
         return out
 
     def card_tokens(self, card: dict, lang: str) -> frozenset[str]:
-        """The card's name, operator and summary in ``lang``, and the passages it cites as indexed in
-        ``lang`` (their original text where no translation exists)."""
+        """The card's name, operator and summary in ``lang``, and the passages it cites that read in
+        ``lang`` (as indexed: with their contextual header)."""
         key = (card["id"], lang)
         if key not in self._tokens:
             summary = card.get("summary", {})
