@@ -43,6 +43,13 @@ def _shorttime(epoch: float) -> str:
     return time.strftime("%H:%M", time.gmtime(epoch)) if day == time.strftime("%Y-%m-%d", time.gmtime()) else day
 
 
+def _fill(template: str, **values: object) -> Markup:
+    """A translated sentence with its blanks filled, each value isolated for bidi (``<bdi>``): a French
+    title inside an Arabic sentence keeps its own direction and its quote marks where they belong."""
+    return Markup(escape(template)).format(**{k: Markup("<bdi>{}</bdi>").format(v) for k, v in values.items()})
+
+
+env.filters["fill"] = _fill
 env.filters["isotime"] = _isotime
 env.filters["shorttime"] = _shorttime
 

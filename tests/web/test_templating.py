@@ -21,3 +21,12 @@ def test_lines_and_lists() -> None:
     html = answer_html("Selon les documents :\n- un [1]\n- deux [2]\nFin", {1: "aa11aa11", 2: "bb22bb22"}, "fr")
     assert html.startswith("<p>Selon les documents :</p><ul><li>un ")
     assert html.count("<li>") == 2 and html.endswith("<p>Fin</p>")
+
+
+def test_a_filled_sentence_escapes_its_values_and_isolates_their_direction() -> None:
+    from web.templating import env
+
+    out = env.filters["fill"]("Décrit dans « {document} » : {operator}.", document="<script>x</script> l'été",
+                              operator="CNC")
+    assert str(out) == ("Décrit dans « <bdi>&lt;script&gt;x&lt;/script&gt; l&#39;été</bdi> » : <bdi>CNC</bdi>.")
+    assert str(env.filters["fill"]("<b>{x}</b>", x="y")).startswith("&lt;b&gt;")  # the template is text too
