@@ -137,7 +137,9 @@ class AidMatcher:
 
     # --- reading a profile ------------------------------------------------------------------------
 
-    def read(self, text: str, lang: str, known: set[str] | frozenset[str] = frozenset()) -> Profile:
+    def read(self, text: str, lang: str, known: set[str] | frozenset[str] = frozenset(), encode: bool = True) -> Profile:
+        """The profile's words and the facet values it names; with ``encode``, its vector too (the only
+        costly part: a question that asks for no aid is read without it)."""
         p = pack(lang)
         all_tokens = tokenize(text, lang)
         present = frozenset(all_tokens)
@@ -153,7 +155,7 @@ class AidMatcher:
                                     if phrase in named.get("kinds", {}).get(value, [])))
         # A profile of request words alone ("funding") has no topic: its text matches no card's
         asked = frozenset(t for t in all_tokens if t not in p.asking_tokens and t not in kinds and not t.isdigit())
-        vector = self.encoder.queries([text])[0] if lang in self.reads else None
+        vector = self.encoder.queries([text])[0] if encode and lang in self.reads else None
         words: dict[str, str] = {}
         for word in surface_words(text, lang):  # "concerts" shown for the token "concert"
             for token in stem_words([word], lang):

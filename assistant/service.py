@@ -346,7 +346,7 @@ class Assistant:
         best first; none unless the question asks for support (money, a residency, a competition: "une
         aide", "funding", "منحة") or, asking how, says who the asker is ("I run a concert hall, what can I
         get?"). "What is the Alliance française network?" and "how can I buy a ticket?" ask for no aid."""
-        profile = self.matcher.read(frame.question, frame.language)
+        profile = self.matcher.read(frame.question, frame.language, encode=False)  # cheap: is an aid asked for?
         if not (profile.values("kinds") & SUPPORT_KINDS or (frame.intent == "howto" and frame.preamble)):
             return []
         scored = self._fit(frame.question, frame.language, self.aids.cards, retrieval.query)
