@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.lang import pack
-from assistant.refusal import unknown_mass
+from assistant.refusal import logistic, unknown_mass
 from assistant.sentences import SentenceBank, Wanted
 from vectorstore.text import content_hash, stem_words, surface_words, tokenize
 
@@ -101,8 +100,7 @@ class AidModel:
             return cls((6.0, 2.0, 0.0, 1.0, 0.5, 0.5, 1.0, 0.0), -4.0, 0.5)
 
     def probability(self, signals: dict[str, float]) -> float:
-        z = self.intercept + sum(c * signals[name] for c, name in zip(self.coef, FEATURES))
-        return 1.0 / (1.0 + math.exp(-z))
+        return logistic(self.intercept, self.coef, FEATURES, signals)
 
 
 @dataclass

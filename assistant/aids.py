@@ -70,9 +70,14 @@ class AidCatalogue:
                     out[f][v] = out[f].get(v, 0) + 1
         return {f: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for f, counts in out.items()}
 
+    @staticmethod
+    def carrying(cards: list[dict], filters: dict[str, str]) -> list[dict]:
+        """The cards of ``cards`` that carry every filter value."""
+        return [c for c in cards if all(v in _values(c, f) for f, v in filters.items())]
+
     def search(self, filters: dict[str, str]) -> dict:
         """The cards carrying every filter value, with the facet counts among them (a profile's
         relevance is ``assistant/aidmatch.py``'s)."""
-        cards = [c for c in self.cards if all(v in _values(c, f) for f, v in filters.items())]
+        cards = self.carrying(self.cards, filters)
         return {"aids": [{**c, "why": [f"{f}={v}" for f, v in filters.items()]} for c in cards],
                 "facets": self.facets(cards)}

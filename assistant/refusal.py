@@ -465,6 +465,12 @@ def is_present(text: str) -> bool:
     return bool(CALENDAR.search(text) or PRESENT.search(text))
 
 
+def logistic(intercept: float, coef: tuple[float, ...], names: tuple[str, ...], values: dict[str, float]) -> float:
+    """sigmoid(intercept + coef · values[names]): what a fitted model (this one, the aid finder's) says."""
+    z = intercept + sum(c * values[name] for c, name in zip(coef, names))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 @dataclass(frozen=True)
 class RefusalModel:
     """P(answerable) = sigmoid(intercept + coef · features); answer when it reaches ``threshold``."""
@@ -492,8 +498,7 @@ class RefusalModel:
             return cls((12.0, *(0.0,) * (len(FEATURES) - 1)), -4.0, 0.5)
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.intercept + sum(c * features[name] for c, name in zip(self.coef, FEATURES))
-        return 1.0 / (1.0 + math.exp(-z))
+        return logistic(self.intercept, self.coef, FEATURES, features)
 
     def answers(self, features: dict[str, float]) -> bool:
         return not lacks_kind(features) and self.probability(features) >= self.threshold

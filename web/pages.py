@@ -16,7 +16,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from assistant.aids import FACETS as CARD_FIELDS
 from assistant.errors import NotFoundError
 from assistant.service import Assistant
 from web import chat, i18n
@@ -263,11 +262,6 @@ def passage_page(request: Request, passage_id: str, assistant: AssistantDep, tr:
 # --- funding aids ---------------------------------------------------------------------------------------
 
 
-def _facet_values(card: dict[str, Any], facet: str) -> list[str]:
-    value = card[CARD_FIELDS[facet]]
-    return value if isinstance(value, list) else [value]
-
-
 @router.get("/aids")
 def aids_page(request: Request, assistant: AssistantDep, settings: SettingsDep) -> Response:
     lang, _ = i18n.choose(request)
@@ -292,7 +286,7 @@ def aids_page(request: Request, assistant: AssistantDep, settings: SettingsDep) 
         if fitting is None:
             options[f] = assistant.search_aids(None, others, lang)["facets"][f]
         else:
-            cards = [c for c in fitting if all(v in _facet_values(c, k) for k, v in others.items())]
+            cards = assistant.aids.carrying(fitting, others)
             counts = dict(assistant.aids.facets(cards)[f])
             if f in filters and filters[f] not in counts:  # the chosen value stays choosable (and undoable)
                 counts[filters[f]] = 0
