@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,12 +207,19 @@ def _holds(info: dict, fp: str, chroma: ChromaConfig) -> bool:
 
 
 def _new_build_id(data_dir: Path, fp: str) -> str:
-    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{fp[:8]}"
-    build_id, n = base, 1
-    while (data_dir / "indexes" / build_id).exists():  # same content twice in one second
-        n += 1
-        build_id = f"{base}-{n}"
-    return build_id
+    """``<time>-<fingerprint>``, sorting after every build already there: a reader falls back from a damaged
+    live build to the newest build named before it, so a build made within the same second as the last one
+    must not sort by its fingerprint (its time is moved on a second instead)."""
+    now = time.time()
+    indexes = data_dir / "indexes"
+    names = [p.name for p in indexes.iterdir() if not p.name.startswith(".")] if indexes.is_dir() else []
+    stamps = [name[:15] for name in names if _STAMP.fullmatch(name[:15])]
+    if stamps:
+        now = max(now, time.mktime(time.strptime(max(stamps), "%Y%m%d-%H%M%S")) + 1)
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{fp[:8]}"
+
+
+_STAMP = re.compile(r"\d{8}-\d{6}")
 
 
 def build_index(
