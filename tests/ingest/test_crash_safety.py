@@ -19,6 +19,8 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +106,7 @@ def assert_serves(data: Path, expected_passages: int, embeddings) -> None:
     index = Index.open(data, EMBEDDED)
     assert index.count() == index.info["passages"] == expected_passages
     assert index.collection.count() == index.info["entries"]
-    hits = index.dense(embeddings.encode(["Festival Novembre Numérique"])[0], 5)
+    hits = index.dense(np.asarray(embeddings.embed_query("Festival Novembre Numérique")), 5)
     top = index.passages[hits[0][0].split(":")[0]]
     assert "Novembre Numérique" in top.text_in("fr") + top.text
 
