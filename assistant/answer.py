@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 
-from assistant.retrieval import SENTENCE_COS_WEIGHT, Hit, Query
+from assistant.retrieval import Hit, Query
 from assistant.sentences import SentenceBank, SentenceInfo, WantedByLanguage
 from vectorstore.models import Passage
 from vectorstore.text import tokenize
@@ -72,18 +72,19 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     """Score the sentences of the top passages and pick the best, without redundancy (``asking``: the
     tokens of the words that say how the question asks, "how does … support": no list is about them)."""
     wanted = WantedByLanguage(bank, set(q.tokens), q.context)  # by the language the passage is read in
-    cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
     candidates: list[Chosen] = []
     for rank, hit in enumerate(hits):
         p = bank.index.passages[hit.passage_id]
         if p.kind == "heading":
             continue
         lang = p.read_in(q.lang)
+        # a sentence in another language shares no words with the question: its cosine alone counts
+        cos_weight = q.sentence_cos if lang == q.lang else 1.0
         prior = 0.2 * (1 - rank / max(len(hits), 1))
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:
                 continue
-            cos = float(s.vector @ q.vector) if s.vector is not None else 0.0
+            cos = bank.rescale(float(s.vector @ q.vector)) if s.vector is not None else 0.0
             score = cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens) + prior
             candidates.append(Chosen(p, lang, s, pos, score, rank))
     if not candidates:

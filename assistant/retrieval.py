@@ -1,10 +1,18 @@
 """Hybrid, multilingual retrieval: dense (Chroma) + lexical (BM25 in the question's language), fused
 with reciprocal-rank fusion and merged per passage.
 
-Why it works across languages with an English-only embedding model: every passage is indexed in all
-three languages (original + translations), so the lexical side always compares a question with text in
-its own language; the glossary adds the question's domain terms and acronyms in that language, and an
-English gloss of them for the dense side.
+Across languages, three things work together:
+- the embedding model: multilingual-e5-small (the default) puts a French passage and an Arabic question
+  in one space; an English-only model (all-MiniLM-L6-v2) is trusted less for the languages it does not read
+  (``Trust``, per model and question language);
+- hand-made translations (``corpus/translations/``): a translated passage is indexed in each language, so
+  the lexical side compares a question with text in its own language;
+- for a passage nobody translated into the question's language, the lexical side cannot see it at all:
+  its lexical vote is imputed from its dense rank (it is missing by design, not because it did not match),
+  and a second lexical run in the passage's language looks for what a question carries across languages
+  (glossary equivalents of its terms, names, acronyms, numbers, cognates).
+The glossary adds the question's domain terms and acronyms in its language, and an English gloss of them
+for the dense side.
 
 A question that names a document ("what does the roadmap say about…", "selon la feuille de route",
 "في خارطة الطريق", or a follow-up to such a question) is asked within it: that document's passages
@@ -13,6 +21,7 @@ come first, the others after them (the manifest's ``called`` names, matched like
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,9 +35,9 @@ from assistant.glossary import Glossary
 from assistant.language import zipf
 from assistant.sentences import SentenceBank, WantedByLanguage
 from assistant.transliteration import NameBridge
-from vectorstore.embeddings import SentenceEmbeddings
+from vectorstore.embeddings import MINILM_MODEL, SentenceEmbeddings
 from vectorstore.index import Index
-from vectorstore.text import stem_words, surface_words, tokenize
+from vectorstore.text import LANGUAGES, is_arabic_word, stem_words, surface_words, tokenize
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 20
@@ -37,8 +46,30 @@ RERANK_WEIGHT = 0.5
 # An Arabic word at least this common in general Arabic (Zipf scale: ten per million words, "نسيت",
 # "تنص") is read as Arabic, not as the spelling of a Latin name (see ``assistant/transliteration.py``).
 COMMON_ARABIC_ZIPF = 4.0
-# How much the embedding model is trusted on a sentence, by question language (English-only model).
-SENTENCE_COS_WEIGHT = {"en": 0.5, "fr": 0.4, "ar": 0.15}
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far the embedding model is trusted on questions in one language: the weight of its ranking in
+    the fusion, and of a sentence's cosine against its word overlap when sentences are scored."""
+
+    dense: float
+    sentence: float
+
+
+# Tuned on the dev split. all-MiniLM-L6-v2 reads English, French partly, Arabic not at all; a
+# multilingual model (multilingual-e5-small) reads all three. Another model: READS in the languages
+# ``EMBEDDING_LANGUAGES`` names, BLIND in the others.
+READS = Trust(dense=1.0, sentence=0.5)
+BLIND = Trust(dense=0.15, sentence=0.15)
+MODEL_TRUST = {MINILM_MODEL: {"en": READS, "fr": Trust(dense=0.5, sentence=0.4), "ar": BLIND}}
+
+
+def trust_for(model: str, languages: Sequence[str]) -> dict[str, Trust]:
+    known = MODEL_TRUST.get(model)
+    if known is not None:
+        return dict(known)
+    return {lang: READS if lang in languages else BLIND for lang in LANGUAGES}
 
 
 @dataclass
@@ -64,27 +95,27 @@ class Query:
     documents: frozenset[str] = frozenset()  # the documents the question names (with their translations)
     naming: frozenset[str] = frozenset()  # the tokens naming a document, here or earlier ("roadmap"): not what is asked
     context: frozenset[str] = frozenset()  # tokens only the earlier turns bring
+    # for passages with no text in ``lang``: what the question carries into each other language
+    # (its terms' glossary equivalents there, and its Latin-script words tokenised for it)
+    crossing: dict[str, list[str]] = field(default_factory=dict)
+    sentence_cos: float = READS.sentence  # how much a sentence's cosine counts against its word overlap
 
 
 @dataclass
 class Weights:
     dense: float = 1.0
     lexical: float = 1.0
-    expansion: float = 0.5
-
-
-# The embedding model reads English well, French partly and Arabic not at all: the dense ranking is
-# trusted accordingly when fused (tuned on the dev split).
-DEFAULT_WEIGHTS = {"en": Weights(1.0, 1.0), "fr": Weights(0.5, 1.0), "ar": Weights(0.15, 1.0)}
+    expansion: float = 0.5  # the glossary-expanded lexical run, and the runs across languages
 
 
 class HybridSearcher:
     def __init__(self, index: Index, embeddings: SentenceEmbeddings, glossary: Glossary,
-                 weights: dict[str, Weights] | None = None, bank: SentenceBank | None = None) -> None:
+                 trust: dict[str, Trust] | None = None, bank: SentenceBank | None = None) -> None:
         self.index = index
         self.embeddings = embeddings
         self.glossary = glossary
-        self.weights = weights or DEFAULT_WEIGHTS
+        self.trust = trust or {lang: READS for lang in LANGUAGES}
+        self.weights = {lang: Weights(dense=t.dense) for lang, t in self.trust.items()}
         self.bank = bank
         self.twins = twin_passages(index)
         self.names = NameBridge(bank.latin_in_arabic) if bank is not None else None
@@ -108,12 +139,30 @@ class HybridSearcher:
         dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)
+        crossing = self._crossing(text, extra, lang, terms + context_terms, names)
         if extra:  # a follow-up stays in the document its question named; the naming words are not asked
             earlier, earlier_naming = self.named_documents(extra, lang)
             documents, naming = documents or earlier, naming | earlier_naming
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
                      content_tokens=tokens, terms=terms, context_terms=context_terms, transliterated=transliterated,
-                     documents=documents, naming=naming, context=frozenset(context) - frozenset(own))
+                     documents=documents, naming=naming, context=frozenset(context) - frozenset(own), crossing=crossing,
+                     sentence_cos=self.trust.get(lang, READS).sentence)
+
+    def _crossing(self, text: str, extra: str, lang: str, terms: list[dict], names: list[str]) -> dict[str, list[str]]:
+        """What the question carries into each other language's lexical index: its terms' glossary
+        equivalents there, and its words in Latin script tokenised for it (from an English or French
+        question, all of them: names, acronyms, numbers and cognates match; from an Arabic one, the Latin
+        words it writes and the Latin names its Arabic spellings stand for)."""
+        if lang == "ar":
+            carried = " ".join([*(w for w in surface_words(" ".join([text, extra]), lang) if not is_arabic_word(w)), *names])
+        else:
+            carried = " ".join([text, extra])
+        out: dict[str, list[str]] = {}
+        for other in self.index.lexical:
+            if other != lang:
+                equivalents = self.glossary.expand(text, lang, target=other, terms=terms)
+                out[other] = _unique(tokenize(" ".join([*equivalents, carried]), other))
+        return out
 
     def named_documents(self, text: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
         """(the documents ``text`` names, with their published translations; the tokens of the names it uses,
@@ -177,6 +226,8 @@ class HybridSearcher:
                     hit.score += weight / (RRF_K + rank)
                     rank += 1
                     hit.matched_via.append(self._via(pid, lang))
+            if mode == "hybrid":
+                self._untranslated(q, hits, w, pool, sum(weight for _, weight in runs))
         ranked = sorted(hits.values(), key=lambda h: (-h.score, self.index.passages[h.passage_id].order))
         if mode == "hybrid" and self.bank is not None and ranked:
             ranked = self._rerank(q, ranked)
@@ -187,6 +238,25 @@ class HybridSearcher:
             h.matched_via = list(dict.fromkeys(h.matched_via))
         return ranked[:k]
 
+    def _untranslated(self, q: Query, hits: dict[str, Hit], w: Weights, pool: int, lexical_weight: float) -> None:
+        """The lexical side for passages with no text in the question's language, which its index cannot
+        hold: their lexical vote is imputed from their dense rank (missing by design, not unmatched), and
+        the question's crossing tokens are searched in the passage's own language."""
+        readable = {pid: self.index.passages[pid].has_text_in(q.lang) for pid in hits}
+        for hit in hits.values():
+            if hit.dense_rank is not None and not readable[hit.passage_id]:
+                hit.score += lexical_weight / (RRF_K + hit.dense_rank)
+        for other, tokens in q.crossing.items():
+            rank = 0
+            for entry_id, _score in self.index.lexical[other].search(tokens, pool) if tokens else ():
+                pid, lang = entry_id.rsplit(":", 1)
+                if self.index.passages[pid].has_text_in(q.lang):
+                    continue
+                hit = hits.setdefault(pid, Hit(pid, 0.0))
+                hit.score += w.expansion / (RRF_K + rank)
+                rank += 1
+                hit.matched_via.append(self._via(pid, lang))
+
     def _rerank(self, q: Query, ranked: list[Hit]) -> list[Hit]:
         """Re-score the head of the fused list by its best single sentence: a passage whose one sentence
         answers the question beats a long one that mentions its words here and there."""
@@ -194,13 +264,14 @@ class HybridSearcher:
         head, tail = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
         top = head[0].score
         wanted = WantedByLanguage(self.bank, set(q.tokens), q.context)  # by the language the passage is read in
-        cos_weight = SENTENCE_COS_WEIGHT.get(q.lang, 0.3)
         for hit in head:
             p = self.index.passages[hit.passage_id]
             lang = p.read_in(q.lang)
+            # a sentence in another language shares no words with the question: its cosine alone counts
+            cos_weight = q.sentence_cos if lang == q.lang else 1.0
             best = 0.0
             for s in self.bank.sentences(p, lang):
-                cos = float(s.vector @ q.vector) if s.vector is not None else 0.0
+                cos = self.bank.rescale(float(s.vector @ q.vector)) if s.vector is not None else 0.0
                 best = max(best, cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens))
             hit.score = hit.score / top + RERANK_WEIGHT * best
         head.sort(key=lambda h: (-h.score, self.index.passages[h.passage_id].order))

