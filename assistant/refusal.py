@@ -473,18 +473,25 @@ def logistic(intercept: float, coef: tuple[float, ...], names: tuple[str, ...], 
 
 @dataclass(frozen=True)
 class RefusalModel:
-    """P(answerable) = sigmoid(intercept + coef · features); answer when it reaches ``threshold``."""
+    """P(answerable) = sigmoid(intercept + coef · features); answer when it reaches ``threshold``.
+
+    ``blind``: the model for a question whose best passages have no text in its language (a document
+    nobody translated): their words cannot be compared with the question's, so ``coverage`` is not
+    observed, and a model fitted without it decides (``evals calibrate`` fits both)."""
 
     coef: tuple[float, ...]
     intercept: float
     threshold: float
+    blind: "RefusalModel | None" = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "RefusalModel":
         if tuple(data.get("features", ())) != FEATURES:
             raise ValueError(f"abstention model has features {data.get('features')}, expected {list(FEATURES)}: "
                              "run `evals calibrate --write`")
-        return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]), float(data["threshold"]))
+        blind = data.get("blind")
+        return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]), float(data["threshold"]),
+                   cls.from_dict({"features": data["features"], **blind}) if blind else None)
 
     @classmethod
     def load(cls, data: dict) -> "RefusalModel":
@@ -497,11 +504,16 @@ class RefusalModel:
             log.warning("%s; using a coverage-only refusal rule until then", exc)
             return cls((12.0, *(0.0,) * (len(FEATURES) - 1)), -4.0, 0.5)
 
+    def deciding(self, features: dict[str, float]) -> "RefusalModel":
+        """This model, or its ``blind`` one when the question's best passages cannot be read in its language."""
+        return self.blind if self.blind is not None and not features.get("readable", 1.0) else self
+
     def probability(self, features: dict[str, float]) -> float:
-        return logistic(self.intercept, self.coef, FEATURES, features)
+        model = self.deciding(features)
+        return logistic(model.intercept, model.coef, FEATURES, features)
 
     def answers(self, features: dict[str, float]) -> bool:
-        return not lacks_kind(features) and self.probability(features) >= self.threshold
+        return not lacks_kind(features) and self.probability(features) >= self.deciding(features).threshold
 
 
 def lacks_kind(features: dict[str, float]) -> bool:

@@ -117,14 +117,28 @@ def fit_raw(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], float]:
     return tuple(round(float(c), 4) for c in coef), round(intercept, 4)
 
 
-def calibrate(points: list[Point], max_wrong: float = 0.05) -> tuple[RefusalModel, np.ndarray]:
-    """The fitted model, and each point's leave-one-out probability (what the threshold was chosen on)."""
-    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+# What a question whose best passages have no text in its language cannot observe (``RefusalModel.blind``).
+UNOBSERVED_BLIND = ("coverage",)
 
+
+def calibrate(points: list[Point], max_wrong: float = 0.05) -> tuple[RefusalModel, np.ndarray, np.ndarray]:
+    """The fitted model (with its ``blind`` model, fitted on the same points without what a question
+    whose passages are in another language cannot observe), and each point's leave-one-out probability
+    under the main model and under the blind one (what their thresholds were chosen on)."""
     y = np.array([p.answerable for p in points])
     if len(set(y)) < 2:
         raise ValueError("calibration needs both answerable and off-topic dev questions")
-    x = monotone(np.array([p.vector() for p in points]), y)
+    x = np.array([p.vector() for p in points])
+    model, held_out = _fit(points, x, y, max_wrong)
+    x[:, [FEATURES.index(name) for name in UNOBSERVED_BLIND]] = 0.0
+    blind, blind_held_out = _fit(points, x, y, max_wrong)
+    return RefusalModel(model.coef, model.intercept, model.threshold, blind), held_out, blind_held_out
+
+
+def _fit(points: list[Point], x: np.ndarray, y: np.ndarray, max_wrong: float) -> tuple[RefusalModel, np.ndarray]:
+    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+    x = monotone(x, y)
     held_out = cross_val_predict(_logistic(), x, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
     # A question the assistant declines whatever the model says counts as declined at any threshold.
     held_out = np.where([lacks_kind(p.features) for p in points], 0.0, held_out)
@@ -148,6 +162,8 @@ def write(model: RefusalModel, path: Path, n: int, held_out: dict[str, Any]) -> 
         "coef": list(model.coef),
         "intercept": model.intercept,
         "threshold": model.threshold,
+        "blind": ({"coef": list(model.blind.coef), "intercept": model.blind.intercept, "threshold": model.blind.threshold}
+                  if model.blind else None),
         "dev_leave_one_out": held_out,
     }
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -267,7 +267,7 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool, ai
     items, assistant = _calibration_inputs(gold.load_qa, parent.get("gold_path", gold.DEFAULT_QA))
     points = calibrate.measure(assistant, [item for item in items if not item.validation])
     try:
-        model, held_out = calibrate.calibrate(points, max_wrong)
+        model, held_out, blind_held_out = calibrate.calibrate(points, max_wrong)
     except ValueError as exc:
         _fail(str(exc), 1)
     summary: dict[str, dict[str, list[int]]] = {}
@@ -282,11 +282,17 @@ def calibrate_command(ctx: click.Context, max_wrong: float, write_file: bool, ai
         mine = [i for i, p in enumerate(points) if lang in (p.lang, "all")]
         if mine:
             report(lang, [points[i] for i in mine], [declined[i] for i in mine], "(leave-one-out)")
+    assert model.blind is not None
+    blind = model.blind
+    report("blind", points, [bool(p < blind.threshold) for p in blind_held_out],
+           "(leave-one-out, as if no passage could be read in the question's language)")
     checked = calibrate.measure(assistant, [item for item in items if item.validation])
     if checked:
         report("validation", checked, [not model.answers(p.features) for p in checked], "held out of the fit")
     weights = ", ".join(f"{name} {c:+.3f}" for name, c in zip(calibrate.FEATURES, model.coef))
     click.echo(f"model: intercept {model.intercept:+.3f}, {weights}; answer when P >= {model.threshold}")
+    weights = ", ".join(f"{name} {c:+.3f}" for name, c in zip(calibrate.FEATURES, blind.coef))
+    click.echo(f"blind model: intercept {blind.intercept:+.3f}, {weights}; answer when P >= {blind.threshold}")
     if write_file:
         calibrate.write(model, ABSTENTION_FILE, len(points), summary)
         click.echo(f"written to {ABSTENTION_FILE}")

@@ -98,13 +98,17 @@ class Decider:
         if before:
             lighter |= frozenset(tokenize(before, q.lang)) - frozenset(tokenize(asked, q.lang))
             unknown += CONTEXT_WEIGHT * unknown_mass(before, q.lang, self.vocabulary, known)
+        readable = self.index.passages[hits[0].passage_id].has_text_in(q.lang)
         return {"coverage": self.coverage(q, hits, lighter),
                 "unknown": round(unknown, 4),
                 "calendar": float(is_calendar(message)),
-                "untyped": self.untyped(q, hits, message, lighter),
+                "untyped": (self.untyped if readable else self.untyped_across)(q, hits, message, lighter),
                 "similarity": self.similarity(q, hits) if reads else 0.0,
                 "model_reads": float(reads),
-                "brevity": round(1.0 / max(1, len(asked_tokens(q))), 4)}
+                "brevity": round(1.0 / max(1, len(asked_tokens(q))), 4),
+                # not a signal: whether the best passages can be read in the question's language, which
+                # the model deciding depends on (``RefusalModel.deciding``)
+                "readable": float(readable)}
 
     def coverage(self, q: Query, hits, lighter: frozenset[str] = frozenset()) -> float:
         """The idf-weighted share of the question's words found in one of the three best passages (an
@@ -156,6 +160,26 @@ class Decider:
                 best = max(best, overlap)
                 if holds(s.text):
                     typed = max(typed, overlap)
+        return round(1.0 - typed / best, 4) if best else 1.0
+
+
+    def untyped_across(self, q: Query, hits, message: str, lighter: frozenset[str] = frozenset()) -> float:
+        """``untyped`` for passages that cannot be read in the question's language: the same share, with a
+        sentence's closeness to the question measured by the embedding model (above chance), since no
+        word is shared."""
+        holds = answer_check(message, q.lang)
+        if holds is None:
+            return 0.0
+        best = typed = 0.0
+        for hit in hits[:3]:
+            p = self.index.passages[hit.passage_id]
+            for s in self.bank.sentences(p, p.language):
+                if s.vector is None:
+                    continue
+                close = self.bank.rescale(float(s.vector @ q.vector))
+                best = max(best, close)
+                if holds(s.text):
+                    typed = max(typed, close)
         return round(1.0 - typed / best, 4) if best else 1.0
 
 

@@ -283,14 +283,19 @@ def test_a_role_the_documents_name_no_one_in_is_declined(assistant):
 
 
 def test_similarity_counts_where_the_embedding_model_reads_the_language(assistant):
-    # Words in common, subjects apart: the lexical signals see the words, the cosine the subject.
+    # Words in common, subjects apart: the lexical signals see the words, the cosine the subject
+    # (compared above the model's chance level: multilingual-e5 gives unrelated sentences about 0.75).
     _, on = assistant.refusal_features("Where were French films released abroad in 2018?")
     _, off = assistant.refusal_features("How do I get my French driving licence exchanged abroad?")
     assert on["model_reads"] == off["model_reads"] == 1.0
-    assert on["similarity"] > off["similarity"] + 0.15
-    # The packaged model does not read Arabic: its cosines there say nothing and are not used.
+    closeness = assistant.bank.rescale
+    assert closeness(on["similarity"]) > closeness(off["similarity"]) + 0.15
     _, arabic = assistant.refusal_features("أين عرضت الأفلام الفرنسية في الخارج عام 2018؟")
-    assert arabic["similarity"] == arabic["model_reads"] == 0.0
+    if "ar" in assistant.settings.embedding_languages:  # multilingual-e5: the Arabic question is as close
+        assert arabic["model_reads"] == 1.0
+        assert closeness(arabic["similarity"]) > closeness(off["similarity"]) + 0.15
+    else:  # all-MiniLM-L6-v2 does not read Arabic: its cosines there say nothing and are not used
+        assert arabic["similarity"] == arabic["model_reads"] == 0.0
 
 
 def _signals(**given: float) -> dict[str, float]:
@@ -350,16 +355,29 @@ def test_calibration_learns_the_direction_of_each_signal_and_bounds_wrong_refusa
             coverage=float(rng.uniform(0.0, 0.5)), unknown=float(rng.uniform(1.0, 8.0)), calendar=float(i % 3 == 0),
             untyped=float(rng.uniform(0.5, 1.0)) * (i % 2 == 0), similarity=float(rng.uniform(0.1, 0.6)) * reads,
             model_reads=reads)))
-    model, held_out = calibrate(points, max_wrong=0.05)
+    model, held_out, blind_held_out = calibrate(points, max_wrong=0.05)
     coef = dict(zip(FEATURES, model.coef))
     assert coef["coverage"] > 0 and coef["similarity"] > 0
     assert coef["unknown"] < 0 and coef["calendar"] < 0 and coef["untyped"] < 0
     answerable = np.array([p.answerable for p in points])
     assert np.mean(held_out[answerable] < model.threshold) <= 0.05
     assert np.mean(held_out[~answerable] < model.threshold) > 0.8
+    # The blind model (passages in another language: coverage unseen) does without coverage, and still
+    # declines most off-topic questions on the other signals within the same bound.
+    assert model.blind is not None and dict(zip(FEATURES, model.blind.coef))["coverage"] == 0
+    assert dict(zip(FEATURES, model.blind.coef))["similarity"] > 0
+    assert np.mean(blind_held_out[answerable] < model.blind.threshold) <= 0.05
+    assert np.mean(blind_held_out[~answerable] < model.blind.threshold) > 0.5
+    # It decides when the best passages cannot be read in the question's language, the main model otherwise.
+    low_coverage = _signals(coverage=0.0, similarity=0.9, model_reads=1.0)
+    assert model.probability({**low_coverage, "readable": 0.0}) > model.probability(low_coverage)
+    assert model.deciding({**low_coverage, "readable": 0.0}) is model.blind and model.deciding(low_coverage) is model
     # The written model, read back, decides as the fitted one.
+    blind = model.blind
     assert RefusalModel.from_dict({"features": list(FEATURES), "coef": list(model.coef),
-                                   "intercept": model.intercept, "threshold": model.threshold}) == model
+                                   "intercept": model.intercept, "threshold": model.threshold,
+                                   "blind": {"coef": list(blind.coef), "intercept": blind.intercept,
+                                             "threshold": blind.threshold}}) == model
 
 
 def test_threshold_keeps_wrong_refusals_within_the_bound_and_takes_the_middle_of_the_best_interval():
