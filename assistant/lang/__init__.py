@@ -86,13 +86,17 @@ class Pack:
         self.pronouns = Cues(data["follow_up"]["pronouns"], prefixes)
         self.replies = Replies(**data["replies"])
         self.profile_phrases: dict[str, dict[str, list[str]]] = data.get("profile", {})
-        # Every cue word of every intent: the words that say how a question asks, not what about.
-        self.cue_words = frozenset(w for cues in self.intents.values() for p in cues.phrases for w in p.split())
+        # Every cue word of every intent, and the words linking what is listed to its subject ("which
+        # measures *concern* video games"): the words that say how a question asks, not what about.
+        self.relations: list[str] = [str(r) for r in data.get("relations", [])]
+        self.cue_words = frozenset(w for cues in self.intents.values() for p in cues.phrases for w in p.split()) | \
+            frozenset(w for r in self.relations for w in r.split())
 
     @functools.cached_property
     def asking_tokens(self) -> frozenset[str]:
-        """The index tokens of every intent cue and level noun ("quels", "résume", "axes"): words that
-        say how a question asks, not what about. Tokenised once per language."""
+        """The index tokens of every intent cue, relation word and level noun ("quels", "résume",
+        "concernent", "axes"): words that say how a question asks, not what about. Tokenised once per
+        language."""
         from vectorstore.text import tokenize
 
         tokens = set(tokenize(" ".join(self.cue_words), self.code))

@@ -11,7 +11,7 @@ import pytest
 from assistant.lang import available, pack
 from assistant.pipeline.frame import Ref
 from assistant.pipeline.understand import intent_of, is_small_talk, references, sides, strip_instructions, unit_of
-from vectorstore.text import fold
+from vectorstore.text import fold, tokenize
 
 INTENTS = [
     ("fr", "Quels sont les trois axes de la feuille de route ?", "list"),
@@ -126,3 +126,17 @@ def test_cue_patterns_match_in_linear_time(lang):
         list(pattern.finditer(hostile))
     assert time.perf_counter() - start < 2.0
     assert all(isinstance(pt, re.Pattern) for pt in patterns)
+
+
+@pytest.mark.parametrize("lang, question, how, what", [
+    ("en", "Which measures concern video games?", {"concern", "measur"}, {"video", "game"}),
+    ("fr", "Quelles mesures portent sur la musique ?", {"port", "mesur"}, {"musiqu"}),
+    ("ar", "ما هي التدابير التي تخص ألعاب الفيديو؟", {"تخص"}, {"فيد"}),
+])
+def test_relation_words_say_how_a_question_asks_not_what_about(lang, question, how, what):
+    # "concern" is rarer in the corpus than "game": read as a subject, it keyed a list on any sentence
+    # "concerning" anything (a video-on-demand rule).
+    asking = pack(lang).asking_tokens
+    tokens = set(tokenize(question, lang))
+    assert how & tokens and how & tokens <= asking
+    assert what & tokens and not what & asking
