@@ -71,7 +71,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
                      asking: frozenset[str] = frozenset()) -> list[Chosen]:
     """Score the sentences of the top passages and pick the best, without redundancy (``asking``: the
     tokens of the words that say how the question asks, "how does … support": no list is about them)."""
-    wanted = WantedByLanguage(bank, set(q.tokens), q.context)  # by the language the passage is read in
+    wanted = WantedByLanguage(bank, set(q.searched_tokens), q.context)  # by the language the passage is read in
     candidates: list[Chosen] = []
     for rank, hit in enumerate(hits):
         p = bank.index.passages[hit.passage_id]
@@ -84,7 +84,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:
                 continue
-            cos = bank.rescale(float(s.vector @ q.vector)) if s.vector is not None else 0.0
+            cos = bank.rescale(float(s.vector @ q.searched_vector)) if s.vector is not None else 0.0
             score = cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens) + prior
             candidates.append(Chosen(p, lang, s, pos, score, rank))
     if not candidates:

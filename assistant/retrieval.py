@@ -99,6 +99,23 @@ class Query:
     # (its terms' glossary equivalents there, and its Latin-script words tokenised for it)
     crossing: dict[str, list[str]] = field(default_factory=dict)
     sentence_cos: float = READS.sentence  # how much a sentence's cosine counts against its word overlap
+    # the vector of what is asked without the words naming a document ("what does the roadmap say
+    # about pensions": pensions), for a question that names one; else None (``vector`` says it)
+    asked_vector: np.ndarray | None = None
+
+    @property
+    def searched_vector(self) -> np.ndarray:
+        """What is searched with: the question without the words naming a document, when it names one
+        (the document itself is searched by ``documents``)."""
+        return self.asked_vector if self.asked_vector is not None else self.vector
+
+    @property
+    def searched_tokens(self) -> list[str]:
+        return [t for t in self.tokens if t not in self.naming] or self.tokens
+
+    @property
+    def searched_expansion(self) -> list[str]:
+        return [t for t in self.expanded if t not in self.naming] if self.expanded else []
 
 
 @dataclass
@@ -140,13 +157,20 @@ class HybridSearcher:
         vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)
         crossing = self._crossing(text, extra, lang, terms + context_terms, names)
+        asked_vector = self._asked_vector(text, lang, naming) if naming else None
         if extra:  # a follow-up stays in the document its question named; the naming words are not asked
             earlier, earlier_naming = self.named_documents(extra, lang)
             documents, naming = documents or earlier, naming | earlier_naming
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
                      content_tokens=tokens, terms=terms, context_terms=context_terms, transliterated=transliterated,
                      documents=documents, naming=naming, context=frozenset(context) - frozenset(own), crossing=crossing,
-                     sentence_cos=self.trust.get(lang, READS).sentence)
+                     sentence_cos=self.trust.get(lang, READS).sentence, asked_vector=asked_vector)
+
+    def _asked_vector(self, text: str, lang: str, naming: frozenset[str]) -> np.ndarray | None:
+        """The question without the words naming a document, encoded: a question about pensions "in the
+        roadmap" is close to the roadmap's opening by its naming words alone."""
+        kept = [w for w in surface_words(text, lang) if not set(tokenize(w, lang)) & naming]
+        return self.embeddings.encode([" ".join(kept)])[0] if kept else None
 
     def _crossing(self, text: str, extra: str, lang: str, terms: list[dict], names: list[str]) -> dict[str, list[str]]:
         """What the question carries into each other language's lexical index: its terms' glossary
@@ -199,7 +223,7 @@ class HybridSearcher:
         w = self.weights.get(q.lang, Weights())
         if mode in ("hybrid", "dense"):
             rank = 0
-            for entry_id, _sim in self.index.dense(q.vector, pool):
+            for entry_id, _sim in self.index.dense(q.searched_vector, pool):
                 pid, lang = entry_id.rsplit(":", 1)
                 hit = hits.setdefault(pid, Hit(pid, 0.0))
                 if hit.dense_rank is None:
@@ -209,9 +233,9 @@ class HybridSearcher:
                 hit.matched_via.append(self._via(pid, lang))
         if mode in ("hybrid", "lexical"):
             lexical = self.index.lexical.get(q.lang)
-            runs = [(q.tokens, w.lexical if mode == "hybrid" else 1.0)]
-            if q.expanded:
-                runs.append((q.expanded, w.expansion))
+            runs = [(q.searched_tokens, w.lexical if mode == "hybrid" else 1.0)]
+            if q.searched_expansion:
+                runs.append((q.searched_expansion, w.expansion))
             for tokens, weight in runs:
                 rank = 0
                 seen: set[str] = set()
@@ -263,7 +287,7 @@ class HybridSearcher:
         assert self.bank is not None
         head, tail = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
         top = head[0].score
-        wanted = WantedByLanguage(self.bank, set(q.tokens), q.context)  # by the language the passage is read in
+        wanted = WantedByLanguage(self.bank, set(q.searched_tokens), q.context)  # by the language the passage is read in
         for hit in head:
             p = self.index.passages[hit.passage_id]
             lang = p.read_in(q.lang)
@@ -271,7 +295,7 @@ class HybridSearcher:
             cos_weight = q.sentence_cos if lang == q.lang else 1.0
             best = 0.0
             for s in self.bank.sentences(p, lang):
-                cos = self.bank.rescale(float(s.vector @ q.vector)) if s.vector is not None else 0.0
+                cos = self.bank.rescale(float(s.vector @ q.searched_vector)) if s.vector is not None else 0.0
                 best = max(best, cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens))
             hit.score = hit.score / top + RERANK_WEIGHT * best
         head.sort(key=lambda h: (-h.score, self.index.passages[h.passage_id].order))

@@ -131,13 +131,14 @@ class Decider:
 
     def similarity(self, q: Query, hits) -> float:
         """The question's cosine with the closest sentence of the three best passages, in the question's
-        language or the passage's own."""
+        language or the passage's own (what it asks, without the words naming a document)."""
+        vector = q.searched_vector
         best = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             for lang in dict.fromkeys((q.lang, p.language)):
                 if p.has_text_in(lang):
-                    best = max([best, *(float(s.vector @ q.vector) for s in self.bank.sentences(p, lang)
+                    best = max([best, *(float(s.vector @ vector) for s in self.bank.sentences(p, lang)
                                         if s.vector is not None)])
         return round(best, 4)
 
@@ -160,8 +161,7 @@ class Decider:
                 best = max(best, overlap)
                 if holds(s.text):
                     typed = max(typed, overlap)
-        return round(1.0 - typed / best, 4) if best else 1.0
-
+        return _untyped(typed, best)
 
     def untyped_across(self, q: Query, hits, message: str, lighter: frozenset[str] = frozenset()) -> float:
         """``untyped`` for passages that cannot be read in the question's language: the same share, with a
@@ -176,11 +176,15 @@ class Decider:
             for s in self.bank.sentences(p, p.language):
                 if s.vector is None:
                     continue
-                close = self.bank.rescale(float(s.vector @ q.vector))
+                close = self.bank.rescale(float(s.vector @ q.searched_vector))
                 best = max(best, close)
                 if holds(s.text):
                     typed = max(typed, close)
-        return round(1.0 - typed / best, 4) if best else 1.0
+        return _untyped(typed, best)
+
+
+def _untyped(typed: float, best: float) -> float:
+    return round(1.0 - typed / best, 4) if best else 1.0
 
 
 def asked_tokens(q: Query) -> set[str]:

@@ -52,6 +52,8 @@ class Retriever:
             q = self.query(text, frame.language, frame.context)
         except InvalidQueryError:  # "Résume" alone: nothing but the cue
             q = self.query(frame.asked, frame.language, frame.context)
+        if frame.relation == "switch":
+            q = switched(q, frame.message)
         retrieval = Retrieval(q, self.searcher.search(q, POOL))
         if frame.intent == "comparison":
             retrieval.sides = self.sides(frame, q)
@@ -85,3 +87,12 @@ class Retriever:
                 if side.tokens:
                     out.append(Side(target, side, self.searcher.search(side, 12)))
         return out
+
+
+def switched(q: Query, message: str) -> Query:
+    """A follow-up that swaps the subject of the earlier question ("Et pour la musique ?" after "Quelles
+    aides du CNC pour la création numérique ?") is searched as the rewritten question, but the words only
+    the earlier question brings ("CNC", "aides") weigh as context, below the message's own ("musique")."""
+    own = frozenset(tokenize(message, q.lang))
+    carried = frozenset(q.tokens) - own
+    return replace(q, context=q.context | carried) if own and carried else q
