@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Generator, Iterator, Literal
@@ -28,7 +29,7 @@ from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
 from vectorstore.index import Index
 from vectorstore.models import Passage
-from vectorstore.text import clean_text
+from vectorstore.text import LANGUAGES, clean_text
 
 ABSTENTION_FILE = Path(__file__).with_name("abstention.json")
 
@@ -86,6 +87,7 @@ SUPPORT_KINDS = frozenset({"grant", "bursary", "competition", "call-for-projects
                            "residency"})
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+log = logging.getLogger(__name__)
 
 
 def passage_url(passage_id: str) -> str:
@@ -355,8 +357,18 @@ class Assistant:
 
     def _fit(self, text: str, lang: str, cards: list[dict], query: Query) -> list[Scored]:
         known = self.glossary.tokens(query.terms, query.lang) | set(query.transliterated)
-        ranked = [h.passage_id for h in self.searcher.search(query, PROFILE_PASSAGES)]
+        # the profile's words in the passages (its closeness to them is the matcher's own ``similarity``)
+        ranked = [h.passage_id for h in self.searcher.search(query, PROFILE_PASSAGES, "lexical")]
         return self.matcher.score(self.matcher.read(text, lang, known), cards, ranked)
+
+    def warm_aids(self) -> None:
+        """Encode the aid cards in every language now (or read them from the cache): the first profile
+        in each language then pays nothing for it. Failure is logged, not raised: a request retries it."""
+        try:
+            for lang in LANGUAGES:
+                self.matcher.card_vectors(lang)
+        except Exception as exc:  # an encoder that cannot load: the request that needs it says so
+            log.warning("aid vectors not prepared at start: %s", exc)
 
     def aid(self, aid_id: str) -> dict:
         return self.aids.get(aid_id)

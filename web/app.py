@@ -10,6 +10,7 @@ a small HTML page for the browser pages. A bad request is always a 4xx, never a 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -50,6 +51,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # Opening the index loads the embedding model: seconds, so in a worker thread, once.
         app.state.assistant = assistant or await anyio.to_thread.run_sync(Assistant.from_settings, settings)
         app.state.store = store or Store.in_data_dir(settings.data_dir)
+        # The aid cards' vectors (first use: the encoder reads every card in each language, seconds) are
+        # made now, beside the first requests, rather than by the first question that asks for an aid.
+        warm = getattr(app.state.assistant, "warm_aids", None)
+        if warm is not None:
+            threading.Thread(target=warm, name="warm-aids", daemon=True).start()
         yield
 
     app = FastAPI(
