@@ -247,16 +247,16 @@ class AidMatcher:
         ``cache`` under a name that changes with the texts and the encoder."""
         if lang in self._vectors:
             return self._vectors[lang]
-        with self._lock:  # concurrent first requests encode once
+        with self._lock:  # concurrent first requests (and the start-up warm-up) encode once
             if lang in self._vectors:
                 return self._vectors[lang]
             rows = self.card_texts(lang)
             matrix = self._cached(rows, lang)
-        by_card: dict[str, list[np.ndarray]] = {}
-        for (card_id, _), v in zip(rows, matrix):
-            by_card.setdefault(card_id, []).append(v)
-        self._vectors[lang] = {card_id: np.stack(vs) for card_id, vs in by_card.items()}
-        return self._vectors[lang]
+            by_card: dict[str, list[np.ndarray]] = {}
+            for (card_id, _), v in zip(rows, matrix):
+                by_card.setdefault(card_id, []).append(v)
+            self._vectors[lang] = {card_id: np.stack(vs) for card_id, vs in by_card.items()}
+            return self._vectors[lang]
 
     def _cached(self, rows: list[tuple[str, str]], lang: str) -> np.ndarray:
         """The rows' vectors, from ``cache`` when a file of the same texts and encoder is there and reads

@@ -78,8 +78,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
         if p.kind == "heading":
             continue
         lang = p.read_in(q.lang)
-        # a sentence in another language shares no words with the question: its cosine alone counts
-        cos_weight = q.sentence_cos if lang == q.lang else 1.0
+        cos_weight = q.sentence_cos if lang == q.lang else q.across_cos
         prior = 0.2 * (1 - rank / max(len(hits), 1))
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:

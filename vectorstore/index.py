@@ -213,9 +213,12 @@ def _new_build_id(data_dir: Path, fp: str) -> str:
     now = time.time()
     indexes = data_dir / "indexes"
     names = [p.name for p in indexes.iterdir() if not p.name.startswith(".")] if indexes.is_dir() else []
-    stamps = [name[:15] for name in names if _STAMP.fullmatch(name[:15])]
-    if stamps:
-        now = max(now, time.mktime(time.strptime(max(stamps), "%Y%m%d-%H%M%S")) + 1)
+    for name in names:
+        if _STAMP.fullmatch(name[:15]):
+            try:
+                now = max(now, time.mktime(time.strptime(name[:15], "%Y%m%d-%H%M%S")) + 1)
+            except ValueError:  # a folder named like a build that is not one ("20241399-…")
+                continue
     return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{fp[:8]}"
 
 

@@ -98,7 +98,7 @@ class Decider:
         if before:
             lighter |= frozenset(tokenize(before, q.lang)) - frozenset(tokenize(asked, q.lang))
             unknown += CONTEXT_WEIGHT * unknown_mass(before, q.lang, self.vocabulary, known)
-        readable = self.index.passages[hits[0].passage_id].has_text_in(q.lang)
+        readable = not hits or self.index.passages[hits[0].passage_id].has_text_in(q.lang)
         return {"coverage": self.coverage(q, hits, lighter),
                 "unknown": round(unknown, 4),
                 "calendar": float(is_calendar(message)),
@@ -168,8 +168,8 @@ class Decider:
         sentence's closeness to the question measured by the embedding model (above chance), since no
         word is shared."""
         holds = answer_check(message, q.lang)
-        if holds is None:
-            return 0.0
+        if holds is None or q.lang not in self.embedding_languages:
+            return 0.0  # not observed: the model cannot tell which sentence is close
         best = typed = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
@@ -180,7 +180,7 @@ class Decider:
                 best = max(best, close)
                 if holds(s.text):
                     typed = max(typed, close)
-        return _untyped(typed, best)
+        return _untyped(typed, best) if best else 0.0  # nothing above chance: not observed
 
 
 def _untyped(typed: float, best: float) -> float:

@@ -5,7 +5,6 @@ import re
 import pytest
 
 from assistant.errors import InvalidQueryError, NotFoundError
-from assistant.pipeline.decide import asked_tokens
 from assistant.schemas import Turn
 from vectorstore.text import tokenize
 
@@ -156,9 +155,8 @@ def test_search_reports_language_and_how_each_result_matched(assistant):
 
 
 def test_a_plural_finds_what_the_documents_say_in_the_singular(assistant):
-    # "jeux vidéo" once matched only "vidéo", and "vidéo à la demande" came first (the lexical side: the
-    # dense one reads the plural as the model does)
-    res = assistant.search("aides pour les jeux vidéo", k=3, mode="lexical")
+    # "jeux vidéo" once matched only "vidéo", and "vidéo à la demande" came first
+    res = assistant.search("aides pour les jeux vidéo", k=3)
     assert all("jeu vidéo" in r.text for r in res.results)
 
 
@@ -265,12 +263,11 @@ def test_naming_a_document_does_not_make_a_question_covered(assistant):
     so "feuille de route" once made the pension question below 39% covered, and it was answered."""
     q = assistant.searcher.prepare("Que dit la feuille de route sur la réforme des retraites ?", "fr")
     assert q.documents == {"roadmap"} and q.naming and q.naming <= set(q.content_tokens)
-    assert assistant.refusal_features("Que dit la feuille de route sur la réforme des retraites ?")[1]["coverage"] == 0.0
-    for question in ["Que dit la feuille de route sur la réforme des retraites ?",
-                     "ماذا تقول خارطة الطريق عن إصلاح نظام التقاعد؟"]:
-        lang = "ar" if question.startswith("م") else "fr"
-        q = assistant.searcher.prepare(question, lang)
-        assert q.naming and not q.naming & asked_tokens(q)  # the roadmap's name is not what is asked
+    # Half of the Arabic question's words name the roadmap ("تقول خارطة الطريق"): counted, they would cover
+    # it by half; "نظام" (system) alone is found, elsewhere.
+    for question, most in [("Que dit la feuille de route sur la réforme des retraites ?", 0.0),
+                           ("ماذا تقول خارطة الطريق عن إصلاح نظام التقاعد؟", 0.3)]:
+        assert assistant.refusal_features(question)[1]["coverage"] <= most
         assert assistant.answer(question).abstained
     assert not assistant.answer("Que dit la feuille de route sur le jeu vidéo ?").abstained
     # The document an earlier turn named is where the follow-up looks, and its name is not asked either.

@@ -135,7 +135,9 @@ def multilingual_assistant(ingested, corpus):
 ])
 def test_the_hybrid_search_reaches_an_untranslated_passage_first(multilingual_assistant, question):
     # No English or Arabic text exists for the lexical side to match: the passage's lexical vote is
-    # imputed from its dense rank instead of being lost to passages the question's words do match.
+    # imputed from its dense rank instead of being lost to the English page the question's words match
+    # (the English question; the Arabic one has no lexical match at all and checks the fusion keeps the
+    # dense order).
     # (Answering it also needs a refusal model calibrated for this encoder: `evals calibrate --write`.)
     found = multilingual_assistant.search(question, k=3)
     assert found.results[0].text.startswith(BOOKSHOPS)
