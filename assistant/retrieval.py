@@ -140,6 +140,10 @@ class HybridSearcher:
         self.twins = twin_passages(index)
         self.names = NameBridge(bank.latin_in_arabic) if bank is not None else None
         self.document_names = document_names(index.extra("documents", []))  # type: ignore[arg-type]
+        # the languages some passage has no text in: only a question in one of them needs the runs
+        # across languages (``_untranslated``); with every passage translated, none does
+        self.gaps = frozenset(lang for lang in LANGUAGES
+                              if any(not p.has_text_in(lang) for p in index.passages.values()))
 
     def prepare(self, text: str, lang: str, extra: str = "") -> Query:
         """Tokens and vector of a question (``extra``: context from earlier turns, weighted lower)."""
@@ -159,7 +163,7 @@ class HybridSearcher:
         dense_text = " ".join([text, *gloss, *names, extra]).strip()
         vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)
-        crossing = self._crossing(text, extra, lang, terms + context_terms, names)
+        crossing = self._crossing(text, extra, lang, terms + context_terms, names) if lang in self.gaps else {}
         asked_vector = self._asked_vector([text, *gloss, *names, extra], lang, naming) if naming else None
         if extra:  # a follow-up stays in the document its question named; the naming words are not asked
             earlier, earlier_naming = self.named_documents(extra, lang)
@@ -255,7 +259,7 @@ class HybridSearcher:
                     hit.score += weight / (RRF_K + rank)
                     rank += 1
                     hit.matched_via.append(self._via(pid, lang))
-            if mode == "hybrid":
+            if mode == "hybrid" and q.lang in self.gaps:
                 self._untranslated(q, hits, w, pool, sum(weight for _, weight in runs))
         ranked = sorted(hits.values(), key=lambda h: (-h.score, self.index.passages[h.passage_id].order))
         if mode == "hybrid" and self.bank is not None and ranked:

@@ -60,6 +60,10 @@ def _copy_live_build(data_dir: Path, dest: Path) -> Path:
     (dest / "indexes").mkdir(parents=True)
     shutil.copytree(build, dest / "indexes" / build.name)
     (dest / "CURRENT").write_text(build.name, encoding="utf-8")
+    # The encoders' caches (the ONNX export, the aid cards' vectors), as a server restarted on its data
+    # folder finds them: the first start after an ingest makes them in the background (`warm_aids`).
+    if (data_dir / "models").is_dir():
+        shutil.copytree(data_dir / "models", dest / "models")
     return dest
 
 
