@@ -40,7 +40,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.lang import pack
+from assistant.lang import Pack, pack
 from assistant.refusal import logistic, unknown_mass
 from assistant.sentences import SentenceBank, Wanted
 from vectorstore.text import content_hash, stem_words, surface_words, tokenize
@@ -152,13 +152,10 @@ class AidMatcher:
                 if not any(tokens < other for _, _, other in met):
                     named.setdefault(facet, {}).setdefault(value, []).append(phrase)
         # The words asking for money or support name a kind (``kind``), not what the person does.
-        kinds = frozenset().union(*(tokens for value, phrase, tokens in p.profile.get("kinds", [])
-                                    if phrase in named.get("kinds", {}).get(value, [])))
+        kinds = _named_tokens(p, named, ("kinds",))
         # A profile of request words alone ("funding") has no topic: its text matches no card's
         asked = frozenset(t for t in all_tokens if t not in p.asking_tokens and t not in kinds and not t.isdigit())
-        facet_tokens = frozenset().union(*(tokens for facet in ("sectors", "beneficiaries")
-                                           for value, phrase, tokens in p.profile.get(facet, [])
-                                           if phrase in named.get(facet, {}).get(value, [])))
+        facet_tokens = _named_tokens(p, named, ("sectors", "beneficiaries"))
         vector = self.encoder.queries([text])[0] if encode and lang in self.reads else None
         words: dict[str, str] = {}
         for word in surface_words(text, lang):  # "concerts" shown for the token "concert"
@@ -298,3 +295,9 @@ def _facet_signal(named: dict[str, list[str]], carried: set[str], met: list[str]
         most = max(len(phrases) for phrases in named.values())
         return 1.0 if any(len(named[v]) == most for v in common) else 0.5
     return 0.0 if neutral in carried else -1.0
+
+
+def _named_tokens(p: Pack, named: dict[str, dict[str, list[str]]], facets: tuple[str, ...]) -> frozenset[str]:
+    """The tokens of the phrases of ``facets`` a profile names (``named``: facet -> value -> phrases)."""
+    return frozenset().union(*(tokens for facet in facets for value, phrase, tokens in p.profile.get(facet, [])
+                               if phrase in named.get(facet, {}).get(value, [])))

@@ -83,7 +83,7 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
         for pos, s in enumerate(bank.sentences(p, lang)):
             if len(s.text) < 15:
                 continue
-            cos = bank.rescale(float(s.vector @ q.searched_vector)) if s.vector is not None else 0.0
+            cos = bank.rescale(float(s.vector @ q.vector)) if s.vector is not None else 0.0
             score = cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens) + prior
             candidates.append(Chosen(p, lang, s, pos, score, rank))
     if not candidates:

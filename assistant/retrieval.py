@@ -87,7 +87,7 @@ class Query:
     lang: str
     tokens: list[str]  # stemmed lexical tokens in ``lang``: the question's and its context's
     expanded: list[str]  # the same plus glossary equivalents and acronyms (a second, lighter ranking)
-    vector: np.ndarray
+    vector: np.ndarray  # what the dense side encodes, without the words naming a document (they say where to look)
     content_tokens: list[str]  # the question's own tokens (with its context's, for a follow-up), no expansion
     terms: list[dict] = field(default_factory=list)  # glossary terms the question names
     context_terms: list[dict] = field(default_factory=list)  # those only its earlier turns name
@@ -102,15 +102,6 @@ class Query:
     # the same for a sentence in another language, which shares no words with the question: its cosine
     # alone counts where the model reads the question's language, and no more than usual where it does not
     across_cos: float = 1.0
-    # the vector of what is asked without the words naming a document ("what does the roadmap say
-    # about pensions": pensions), for a question that names one; else None (``vector`` says it)
-    asked_vector: np.ndarray | None = None
-
-    @property
-    def searched_vector(self) -> np.ndarray:
-        """What is searched with: the question without the words naming a document, when it names one
-        (the document itself is searched by ``documents``)."""
-        return self.asked_vector if self.asked_vector is not None else self.vector
 
     @property
     def searched_tokens(self) -> list[str]:
@@ -160,26 +151,28 @@ class HybridSearcher:
         tokens = _unique(own + context)
         expanded = _unique(tokens + expansion)
         gloss = self.glossary.english_gloss(text, lang, terms=terms + context_terms) if lang != "en" else []
-        dense_text = " ".join([text, *gloss, *names, extra]).strip()
-        vector = self.embeddings.encode([dense_text])[0]
         documents, naming = self.named_documents(text, lang)
+        vector = self.embeddings.encode([self._dense_text([text, *gloss, *names, extra], lang, naming)])[0]
         crossing = self._crossing(text, extra, lang, terms + context_terms, names) if lang in self.gaps else {}
-        asked_vector = self._asked_vector([text, *gloss, *names, extra], lang, naming) if naming else None
+        trust = self.trust.get(lang, READS)
         if extra:  # a follow-up stays in the document its question named; the naming words are not asked
             earlier, earlier_naming = self.named_documents(extra, lang)
             documents, naming = documents or earlier, naming | earlier_naming
         return Query(text=text, lang=lang, tokens=tokens, expanded=expanded if expanded != tokens else [], vector=vector,
                      content_tokens=tokens, terms=terms, context_terms=context_terms, transliterated=transliterated,
                      documents=documents, naming=naming, context=frozenset(context) - frozenset(own), crossing=crossing,
-                     sentence_cos=self.trust.get(lang, READS).sentence, asked_vector=asked_vector,
-                     across_cos=1.0 if self.trust.get(lang, READS).dense >= READS.dense else self.trust[lang].sentence)
+                     sentence_cos=trust.sentence, across_cos=1.0 if trust.dense >= READS.dense else trust.sentence)
 
-    def _asked_vector(self, parts: list[str], lang: str, naming: frozenset[str]) -> np.ndarray | None:
-        """What the dense side encodes (the question, its terms' gloss, names, earlier turns) without the
-        words naming a document: a question about pensions "in the roadmap" is close to the roadmap's
-        opening by its naming words alone."""
+    @staticmethod
+    def _dense_text(parts: list[str], lang: str, naming: frozenset[str]) -> str:
+        """What the dense side encodes: the question, its terms' gloss, names, earlier turns; without the
+        words naming a document, if anything else is left (a question about pensions "in the roadmap" is
+        close to the roadmap's opening by its naming words alone)."""
+        whole = " ".join(parts).strip()
+        if not naming:
+            return whole
         kept = [w for part in parts if part for w in surface_words(part, lang) if not set(tokenize(w, lang)) & naming]
-        return self.embeddings.encode([" ".join(kept)])[0] if kept else None
+        return " ".join(kept) or whole
 
     def _crossing(self, text: str, extra: str, lang: str, terms: list[dict], names: list[str]) -> dict[str, list[str]]:
         """What the question carries into each other language's lexical index: its terms' glossary
@@ -232,7 +225,7 @@ class HybridSearcher:
         w = self.weights.get(q.lang, Weights())
         if mode in ("hybrid", "dense"):
             rank = 0
-            for entry_id, _sim in self.index.dense(q.searched_vector, pool):
+            for entry_id, _sim in self.index.dense(q.vector, pool):
                 pid, lang = entry_id.rsplit(":", 1)
                 hit = hits.setdefault(pid, Hit(pid, 0.0))
                 if hit.dense_rank is None:
@@ -304,7 +297,7 @@ class HybridSearcher:
             cos_weight = q.sentence_cos if lang == q.lang else q.across_cos
             best = 0.0
             for s in self.bank.sentences(p, lang):
-                cos = self.bank.rescale(float(s.vector @ q.searched_vector)) if s.vector is not None else 0.0
+                cos = self.bank.rescale(float(s.vector @ q.vector)) if s.vector is not None else 0.0
                 best = max(best, cos_weight * cos + (1 - cos_weight) * wanted[lang].overlap(s.tokens))
             hit.score = hit.score / top + RERANK_WEIGHT * best
         head.sort(key=lambda h: (-h.score, self.index.passages[h.passage_id].order))

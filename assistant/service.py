@@ -239,7 +239,7 @@ class Assistant:
         """(the message read in its conversation, the query searched for it)."""
         frame = self.understand(message, history, lang)
         q = self.retrieve.query(frame.asked, frame.language, frame.context)
-        return frame, switched(q, frame.message) if frame.relation == "switch" else q
+        return frame, switched(q, frame)
 
     def refusal_features(self, message: str, history: list[Turn] | None = None, lang: str | None = None
                          ) -> tuple[str, dict[str, float]]:

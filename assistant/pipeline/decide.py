@@ -132,13 +132,12 @@ class Decider:
     def similarity(self, q: Query, hits) -> float:
         """The question's cosine with the closest sentence of the three best passages, in the question's
         language or the passage's own (what it asks, without the words naming a document)."""
-        vector = q.searched_vector
         best = 0.0
         for hit in hits[:3]:
             p = self.index.passages[hit.passage_id]
             for lang in dict.fromkeys((q.lang, p.language)):
                 if p.has_text_in(lang):
-                    best = max([best, *(float(s.vector @ vector) for s in self.bank.sentences(p, lang)
+                    best = max([best, *(float(s.vector @ q.vector) for s in self.bank.sentences(p, lang)
                                         if s.vector is not None)])
         return round(best, 4)
 
@@ -176,7 +175,7 @@ class Decider:
             for s in self.bank.sentences(p, p.language):
                 if s.vector is None:
                     continue
-                close = self.bank.rescale(float(s.vector @ q.searched_vector))
+                close = self.bank.rescale(float(s.vector @ q.vector))
                 best = max(best, close)
                 if holds(s.text):
                     typed = max(typed, close)

@@ -52,8 +52,7 @@ class Retriever:
             q = self.query(text, frame.language, frame.context)
         except InvalidQueryError:  # "Résume" alone: nothing but the cue
             q = self.query(frame.asked, frame.language, frame.context)
-        if frame.relation == "switch":
-            q = switched(q, frame.message)
+        q = switched(q, frame)
         retrieval = Retrieval(q, self.searcher.search(q, POOL))
         if frame.intent == "comparison":
             retrieval.sides = self.sides(frame, q)
@@ -89,10 +88,13 @@ class Retriever:
         return out
 
 
-def switched(q: Query, message: str) -> Query:
+def switched(q: Query, frame: Frame) -> Query:
     """A follow-up that swaps the subject of the earlier question ("Et pour la musique ?" after "Quelles
     aides du CNC pour la création numérique ?") is searched as the rewritten question, but the words only
-    the earlier question brings ("CNC", "aides") weigh as context, below the message's own ("musique")."""
-    own = frozenset(tokenize(message, q.lang))
+    the earlier question brings ("CNC", "aides") weigh as context, below the message's own ("musique").
+    Any other question: ``q`` as it is."""
+    if frame.relation != "switch":
+        return q
+    own = frozenset(tokenize(frame.message, q.lang))
     carried = frozenset(q.tokens) - own
     return replace(q, context=q.context | carried) if own and carried else q
