@@ -8,7 +8,7 @@ music and venues). Each card is then scored on these signals:
 - ``text``: the idf-weighted share of the profile's words (those asking for money aside) found in the
   card (name, operator, summary in the profile's language) and in the passages it cites (as indexed in
   that language);
-- ``passage``: how high the lexical search for the profile ranks the best passage the card cites;
+- ``passage``: how high the hybrid search for the profile ranks the best passage the card cites;
 - ``similarity``: the profile's best cosine with the card's summary or a passage it cites, in the
   profile's language, as a share of the way from the catalogue's median to identical (the ``AID_MODEL``
   encoder, multilingual-e5-small by default: what the person does and wants, said in other words than
@@ -40,7 +40,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.lang import Pack, pack
+from assistant.lang import pack
 from assistant.refusal import logistic, unknown_mass
 from assistant.sentences import SentenceBank, Wanted
 from vectorstore.text import content_hash, stem_words, surface_words, tokenize
@@ -69,9 +69,6 @@ class Profile:
     unknown: float
     vector: np.ndarray | None = None
     words: dict[str, str] = field(default_factory=dict)  # token -> the word of the profile it comes from
-    # the tokens of the sector and beneficiary phrases it names ("salle de concert"): weighed by those
-    # facets, so they count for less in the card's text (an aid for venues need not write "salle")
-    facet_tokens: frozenset[str] = frozenset()
 
     def values(self, facet: str) -> set[str]:
         """The facet values the profile names ("funding" stands for every kind that gives money)."""
@@ -152,25 +149,25 @@ class AidMatcher:
                 if not any(tokens < other for _, _, other in met):
                     named.setdefault(facet, {}).setdefault(value, []).append(phrase)
         # The words asking for money or support name a kind (``kind``), not what the person does.
-        kinds = _named_tokens(p, named, ("kinds",))
+        kinds = frozenset().union(*(tokens for value, phrase, tokens in p.profile.get("kinds", [])
+                                    if phrase in named.get("kinds", {}).get(value, [])))
         # A profile of request words alone ("funding") has no topic: its text matches no card's
         asked = frozenset(t for t in all_tokens if t not in p.asking_tokens and t not in kinds and not t.isdigit())
-        facet_tokens = _named_tokens(p, named, ("sectors", "beneficiaries"))
         vector = self.encoder.queries([text])[0] if encode and lang in self.reads else None
         words: dict[str, str] = {}
         for word in surface_words(text, lang):  # "concerts" shown for the token "concert"
             for token in stem_words([word], lang):
                 words.setdefault(token, word)
         return Profile(text, lang, asked, named, round(unknown_mass(text, lang, self.vocabulary, set(known)), 4),
-                       vector, words, facet_tokens & asked)
+                       vector, words)
 
     # --- scoring the cards ------------------------------------------------------------------------
 
     def score(self, profile: Profile, cards: list[dict], ranked: list[str]) -> list[Scored]:
         """Every card of ``cards`` with its signals and probability, best first. ``ranked``: passage
-        ids the profile's lexical search returned, best first."""
+        ids the profile's hybrid search returned, best first."""
         rank = {pid: i for i, pid in enumerate(ranked)}
-        wanted = Wanted(self.bank, profile.language, set(profile.tokens), context=profile.facet_tokens)
+        wanted = Wanted(self.bank, profile.language, set(profile.tokens))
         sims = self._similarities(profile, cards)
         out = []
         for card, sim in zip(cards, sims):
@@ -295,9 +292,3 @@ def _facet_signal(named: dict[str, list[str]], carried: set[str], met: list[str]
         most = max(len(phrases) for phrases in named.values())
         return 1.0 if any(len(named[v]) == most for v in common) else 0.5
     return 0.0 if neutral in carried else -1.0
-
-
-def _named_tokens(p: Pack, named: dict[str, dict[str, list[str]]], facets: tuple[str, ...]) -> frozenset[str]:
-    """The tokens of the phrases of ``facets`` a profile names (``named``: facet -> value -> phrases)."""
-    return frozenset().union(*(tokens for facet in facets for value, phrase, tokens in p.profile.get(facet, [])
-                               if phrase in named.get(facet, {}).get(value, [])))

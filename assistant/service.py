@@ -358,8 +358,7 @@ class Assistant:
 
     def _fit(self, text: str, lang: str, cards: list[dict], query: Query) -> list[Scored]:
         known = self.glossary.tokens(query.terms, query.lang) | set(query.transliterated)
-        # the profile's words in the passages (its closeness to them is the matcher's own ``similarity``)
-        ranked = [h.passage_id for h in self.searcher.search(query, PROFILE_PASSAGES, "lexical")]
+        ranked = [h.passage_id for h in self.searcher.search(query, PROFILE_PASSAGES)]
         return self.matcher.score(self.matcher.read(text, lang, known), cards, ranked)
 
     def warm_aids(self) -> None:
