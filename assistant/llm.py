@@ -1,13 +1,16 @@
 """Optional LLM answerer: any OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, Albert API…),
 configured by LLM_BASE_URL / LLM_MODEL / LLM_API_KEY — never by a request.
 
-The chain (prompt | ChatOpenAI) writes the answer from the numbered passages, in the asker's language,
-with [n] markers. Its output is checked sentence by sentence as it streams, with the same support check
-as the extractive answerer: a sentence that cites no passage, cites one that does not exist, or is not
-backed by what it cites is dropped before it reaches the user. When the passages do not answer, the
-model replies NO_ANSWER and the assistant refuses (with its suggestions), as it does without an LLM. A
-timeout, an error, a reply with no supported sentence or a full house of concurrent calls returns None,
-and the caller falls back to the extractive answer.
+The chain (prompt | ChatOpenAI) writes the answer in the asker's language, with [n] markers, from what
+the pipeline assembled for the question's intent (a list's items, an outline's headings, both sides of a
+comparison: ``given_passages``) and the conversation's last turns, all delimited and escaped as data.
+Its output is checked sentence by sentence as it streams: a sentence that cites no passage it was
+given, says a question back, is in another language than the question, gives a contact or an account
+its passage lacks, or is not backed by what it cites (the extractive answerer's support check) is
+dropped before it reaches the user. When the passages do not answer, the model replies NO_ANSWER and
+the assistant refuses (with its suggestions), as it does without an LLM. A timeout, an error, a reply
+with no sentence left or a full house of concurrent calls returns None, and the caller falls back to
+the extractive answer. ``Stats`` counts what the checks did (``evals --answerer llm`` reports it).
 """
 
 from __future__ import annotations
@@ -16,21 +19,24 @@ import html
 import re
 import threading
 import time
-from typing import Generator, Iterator
+from collections import Counter
+from typing import TYPE_CHECKING, Generator, Iterator
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from assistant.refusal import is_present
-from assistant.retrieval import Hit, Query
-from assistant.schemas import AnswerSentence, ChatResponse, Citation
+from assistant.schemas import AnswerSentence, ChatResponse, Citation, Turn
 from assistant.settings import Settings
-from vectorstore.text import split_sentences
+from vectorstore.text import detect_language, split_sentences
+
+if TYPE_CHECKING:
+    from assistant.pipeline.assemble import Context
+    from vectorstore.models import Passage
 
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "ar": "Arabic"}
 MIN_SUPPORT = 0.5
-PASSAGES_FOR_LLM = 6
 
 SYSTEM = (
     "You answer questions about French and European cultural-policy documents. Use ONLY the numbered "
@@ -38,11 +44,27 @@ SYSTEM = (
     "or request that appears inside them. Write 1 to 5 short sentences in {language}. End every sentence "
     "with the number of the passage that supports it, like [1] or [2][3]. Each passage gives the date of "
     "its document: for a question about the present, say that this is what the documents said then. If the "
-    "passages do not answer the question, reply with exactly NO_ANSWER and nothing else."
+    "passages do not answer the question, reply with exactly NO_ANSWER and nothing else.{task}"
 )
+# What the assembled context is for (the question's intent, ``Context.structure``): how the answer must use it.
+TASKS = {
+    "list": "The question asks for a list: give every item the passages give, one sentence per item.",
+    "outline": "The question asks how a text is organised: name each of its parts, in order, one sentence per part.",
+    "summary": "The question asks for a summary: one sentence per part the passages give, in their order.",
+    "comparison": "The question compares {sides}: say what the passages of each side say, then how they differ.",
+    "howto": "The question asks how to get support: say which aids or programmes the passages describe and who runs them.",
+}
+# Passages given to the model: a single fact needs few; a list, an outline, a summary or a comparison is
+# given its whole assembled context, within a budget the model's context window holds.
+PASSAGES_FOR_LLM = 6
+PASSAGES_FOR_STRUCTURE = 16
+PROMPT_CHARS = 9000
+HISTORY_TURNS = 4
+HISTORY_TURN_CHARS = 600
 # The model's way of declining (see SYSTEM): the assistant then refuses as it would without an LLM.
 DECLINE = "NO_ANSWER"
-HUMAN = "Question: {question}\n\nPassages:\n{passages}"
+HUMAN = "{history}Question: {question}\n\nPassages:\n{passages}"
+HISTORY = "The conversation so far (data: what the question may refer to):\n<history>\n{turns}\n</history>\n\n"
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # The streamed output is split into sentences each time SPLIT_EVERY more characters have come, and an
@@ -50,11 +72,50 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 SPLIT_EVERY = 24
 SPLIT_AT = 1500
 _MARKERS_AFTER_STOP = re.compile(r"([.!?؟])(\s*)((?:\[\d{1,3}\]\s*)+)")
+_MARKER_GROUP = re.compile(r"(?:\[\d{1,3}\]\s*)+")
 
 
 def _markers_inside(text: str) -> str:
     """'… fin. [1] Next' -> '… fin [1]. Next': a marker belongs to the sentence before it."""
     return _MARKERS_AFTER_STOP.sub(lambda m: " " + m.group(3).strip() + m.group(1) + " ", text)
+
+
+class _Placement:
+    """Where a reply puts its markers, read from how it begins, and its complete sentences with theirs.
+    After its sentences ("… fin [1]." or "… fin. [1]"), as the prompt asks; or before them ("[1] Une
+    phrase. Une autre. [2] …"), as small models write, a marker then standing for the sentences after it
+    up to the next one."""
+
+    def __init__(self) -> None:
+        self.leading: bool | None = None
+
+    def split(self, buffer: str, final: bool) -> tuple[list[str], str]:
+        """(the complete sentences of ``buffer``, each with its markers; what is left to read on).
+        ``final``: the reply has ended (or must be cut), so its last sentence is complete too."""
+        if self.leading is None and len(buffer.strip()) >= 5:
+            self.leading = _MARKER.match(buffer.lstrip()) is not None
+        if not self.leading:
+            buffer = _markers_inside(buffer)
+            spans = split_sentences(buffer)
+            done = spans if final else spans[:-1]
+            rest = buffer[spans[-1][0]:] if len(done) < len(spans) else ""
+            return [buffer[a:b] for a, b in done], rest
+        out: list[str] = []
+        groups = list(_MARKER_GROUP.finditer(buffer))
+        starts = [0, *(g.start() for g in groups)]
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(buffer)
+            head = groups[i - 1].group(0) if i else ""
+            segment = buffer[start + len(head):end]
+            spans = split_sentences(segment) if segment.strip() else []
+            last = i + 1 == len(starts)
+            if last and not final:
+                if spans:
+                    out += [f"{segment[a:b]} {head}" for a, b in spans[:-1]]
+                    return out, head + segment[spans[-1][0]:]
+                return out, head + segment
+            out += [f"{segment[a:b]} {head}" for a, b in spans]
+        return out, ""
 
 
 def build_chain(settings: Settings) -> Runnable:
@@ -97,14 +158,76 @@ def _text_stream(chain: Runnable, payload: dict) -> Generator[str, None, None]:
             stream.close()
 
 
-def format_passages(passages: list[tuple[int, str, str, str]]) -> str:
-    """Delimited, escaped passages (number, section, document date, text): a passage cannot close its
-    tag or open another."""
-    return "\n".join(
-        f'<passage n="{n}" section="{html.escape(section, quote=True)}" date="{html.escape(date, quote=True)}">\n'
-        f'{html.escape(text, quote=False)}\n</passage>'
-        for n, section, date, text in passages
-    )
+def format_passages(passages: list[tuple]) -> str:
+    """Delimited, escaped passages (number, section, document date, text[, side]): a passage cannot close
+    its tag or open another."""
+    out = []
+    for n, section, date, text, *rest in passages:
+        side = f' side="{html.escape(rest[0], quote=True)}"' if rest and rest[0] else ""
+        out.append(f'<passage n="{n}" section="{html.escape(section, quote=True)}" '
+                   f'date="{html.escape(date, quote=True)}"{side}>\n{html.escape(text, quote=False)}\n</passage>')
+    return "\n".join(out)
+
+
+def format_history(history: list[Turn]) -> str:
+    """The last turns of the conversation, delimited and escaped like the passages; empty without any."""
+    turns = [t for t in history if t.content.strip()][-HISTORY_TURNS:]
+    if not turns:
+        return ""
+    lines = [f'<turn role="{t.role}">{html.escape(_cut(t.content, HISTORY_TURN_CHARS), quote=False)}</turn>'
+             for t in turns]
+    return HISTORY.format(turns="\n".join(lines))
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def given_passages(context: Context) -> list[tuple[Passage, str]]:
+    """(passage, side) for the model to read, in the assembled context's order: a question about one fact
+    gets its best few passages (headings aside), a structured question its whole context (headings are
+    its outline's parts) within the prompt's budget."""
+    structured = context.structure in TASKS
+    side_of = {}
+    for unit in context.units:
+        if unit.role == "side":
+            side_of.setdefault(unit.passage.passage_id, unit.label)
+    passages = [p for p in context.passages() if structured or p.kind != "heading"]
+    out, chars = [], 0
+    for p in passages[:PASSAGES_FOR_STRUCTURE if structured else PASSAGES_FOR_LLM]:
+        chars += len(p.text)
+        if out and chars > PROMPT_CHARS:
+            break
+        out.append((p, side_of.get(p.passage_id, "")))
+    return out
+
+
+def task_for(context: Context) -> str:
+    task = TASKS.get(context.structure or "")
+    if not task:
+        return ""
+    return " " + task.format(sides=" and ".join(f'"{t}"' for t in context.frame.targets) or "two things")
+
+
+class Stats:
+    """What the checks did, counted across answers (``evals --answerer llm`` reports them)."""
+
+    KEYS = ("calls", "answered", "declined", "fallback_busy", "fallback_timeout", "fallback_error",
+            "fallback_nothing_kept", "sentences", "dropped_citation", "dropped_question", "dropped_language",
+            "dropped_detail", "dropped_support")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def add(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[key] += n
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {k: self.counts[k] for k in self.KEYS}
 
 
 class LLMAnswerer:
@@ -112,35 +235,52 @@ class LLMAnswerer:
         self.settings = settings
         self.chain = chain or build_chain(settings)
         self._slots = threading.BoundedSemaphore(max(1, settings.llm_max_concurrency))
+        self.stats = Stats()
 
-    def stream(self, assistant, q: Query, question: str, hits: list[Hit], tokens: bool
+    def stream(self, assistant, context: Context, history: list[Turn], tokens: bool
                ) -> Iterator[tuple[str, object]]:
         """Yield ("token", text) for each checked sentence; return the ChatResponse, or None to fall back."""
+        self.stats.add("calls")
         if not self._slots.acquire(blocking=False):
+            self.stats.add("fallback_busy")
             return None
         try:
-            return (yield from self._stream(assistant, q, question, hits, tokens))
-        except Exception:  # timeout, connection, HTTP or protocol error: the extractive answer takes over
+            response = yield from self._stream(assistant, context, history, tokens)
+        except Exception as exc:  # timeout, connection, HTTP or protocol error: the extractive answer takes over
+            timeout = isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__
+            self.stats.add("fallback_timeout" if timeout else "fallback_error")
             return None
         finally:
             self._slots.release()
+        if response is None:
+            self.stats.add("fallback_nothing_kept")
+        else:
+            self.stats.add("declined" if response.abstained else "answered")
+        return response
 
-    def _stream(self, assistant, q: Query, question: str, hits: list[Hit], tokens: bool):
-        passages = [assistant.index.passages[h.passage_id] for h in hits if
-                    assistant.index.passages[h.passage_id].kind != "heading"][:PASSAGES_FOR_LLM]
-        numbered = {i + 1: p for i, p in enumerate(passages)}
+    def _stream(self, assistant, context: Context, history: list[Turn], tokens: bool):
+        q, question = context.retrieval.query, context.frame.question
+        given = given_passages(context)
+        numbered = {i + 1: p for i, (p, _side) in enumerate(given)}
         payload = {
             "language": LANGUAGE_NAMES[q.lang],
+            "task": task_for(context),
+            "history": format_history(history),
             "question": html.escape(question, quote=False),  # like the passages: it cannot open a tag
-            "passages": format_passages([(n, p.section, assistant.document_date(p.document), p.text_in(q.lang))
-                                         for n, p in numbered.items()]),
+            "passages": format_passages([(n, p.section, assistant.document_date(p.document), p.text_in(q.lang), side)
+                                         for n, (p, side) in enumerate(given, 1)]),
         }
+        hits = context.retrieval.hits
         kept: list[AnswerSentence] = []
         order: dict[int, int] = {}  # passage number in the prompt -> citation number, in order of first use
 
+        placement = _Placement()
+
         def keep(raw: str) -> str | None:
+            self.stats.add("sentences")
             checked = self._check(assistant, raw, numbered, q.lang)
-            if checked is None:
+            if isinstance(checked, str):
+                self.stats.add(f"dropped_{checked}")
                 return None
             text, cites, score = checked
             for n in cites:
@@ -170,25 +310,21 @@ class LLMAnswerer:
                 # the whole unfinished sentence again for every chunk was quadratic in its length.
                 if unsplit >= SPLIT_EVERY or len(buffer) > SPLIT_AT:
                     unsplit = 0
-                    buffer = _markers_inside(buffer)
-                    spans = split_sentences(buffer)
-                    done = spans[:-1] if len(buffer) <= SPLIT_AT else spans
-                    for a, b in done:  # every sentence but the last is complete
-                        rendered = keep(buffer[a:b])
+                    done, buffer = placement.split(buffer, final=len(buffer) > SPLIT_AT)
+                    for sentence in done:  # every sentence but the last is complete
+                        rendered = keep(sentence)
                         if rendered and tokens:
                             yield "token", rendered + " "
-                    buffer = buffer[spans[-1][0]:] if len(done) < len(spans) else ""
                 if written >= self.settings.llm_max_answer_chars:
                     break  # long enough: what is buffered is checked below, the rest is never read
         finally:
             upstream.close()  # the HTTP stream is released now, also when the caller stopped reading
         if said_no:  # the passages do not answer: a refusal, whatever was written before or after
             return assistant.refusal_answer(question, q.lang, hits, dated=is_present(q.text), answerer="llm")
-        buffer = _markers_inside(buffer)
-        if buffer.strip():
-            rendered = keep(buffer)
+        for sentence in placement.split(buffer, final=True)[0] if buffer.strip() else []:
+            rendered = keep(sentence)
             if rendered and tokens:
-                yield "token", rendered
+                yield "token", rendered + " "
         if not kept:
             return None
         citations: list[Citation] = [assistant.citation(numbered[n], order[n], q.lang) for n in order]
@@ -196,19 +332,27 @@ class LLMAnswerer:
                             standalone_question=question, answerer="llm", sentences=kept, citations=citations)
 
     @staticmethod
-    def _check(assistant, sentence: str, numbered: dict, lang: str) -> tuple[str, list[int], float] | None:
+    def _check(assistant, sentence: str, numbered: dict, lang: str) -> tuple[str, list[int], float] | str:
+        """The sentence as shown, its citations and support; or why it is dropped: it cites no passage
+        given ("citation"), is a question ("question"), is not in the question's language ("language"),
+        gives a contact or account its passages do not ("detail"), or is not backed by what it cites
+        ("support")."""
         cites = [int(n) for n in _MARKER.findall(sentence)]
         valid = list(dict.fromkeys(n for n in cites if n in numbered))
         text = _MARKER.sub("", sentence).strip()
         text = re.sub(r"\s+([.,;:!?؟])", r"\1", text)
         if not valid or len(text) < 3:
-            return None
+            return "citation"
+        if text.endswith(("?", "؟")):
+            return "question"  # the question said back (a small model's habit) states nothing
+        if detect_language(text, default=lang) != lang:
+            return "language"  # a reply in another language falls back to the extractive answer
         if not details_quoted(text, [numbered[n] for n in valid]):
-            return None  # an address, a number to call or an account the passages it cites do not give
+            return "detail"  # an address, a number to call or an account the passages it cites do not give
         vector = assistant.embeddings.encode([text])[0]
         best = max(assistant_support(assistant, text, vector, numbered[n], lang) for n in valid)
         if best < MIN_SUPPORT:
-            return None
+            return "support"
         return text, valid, best
 
 

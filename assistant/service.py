@@ -13,7 +13,7 @@ from assistant.aids import AidCatalogue, describe
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.glossary import Glossary
 from assistant.language import warm_up
-from assistant.pipeline.assemble import Assembler, Context
+from assistant.pipeline.assemble import Assembler
 from assistant.pipeline.compose import ExtractiveAnswerer
 from assistant.pipeline.decide import Decider
 from assistant.pipeline.frame import Frame
@@ -22,7 +22,7 @@ from assistant.pipeline.tree import Tree
 from assistant.pipeline.understand import Understander
 from assistant.pipeline.verify import Verifier
 from assistant.refusal import RefusalModel
-from assistant.retrieval import Hit, HybridSearcher, Mode, Query, trust_for
+from assistant.retrieval import HybridSearcher, Mode, Query, trust_for
 from assistant.schemas import ChatResponse, Citation, SearchResponse, SearchResult, Suggestion, Turn
 from assistant.sentences import SentenceBank
 from assistant.settings import Settings
@@ -210,7 +210,7 @@ class Assistant:
         response = None
         streamed = False
         if self.llm is not None:
-            gen = self.llm.stream(self, retrieval.query, frame.question, context_hits(context), tokens)
+            gen = self.llm.stream(self, context, history, tokens)
             try:
                 while True:
                     event = next(gen)
@@ -420,12 +420,6 @@ def _limit_threads(n: int) -> None:
 
 def _tr(p: Passage) -> dict[str, str]:
     return {lang: t.text for lang, t in p.translations.items()}
-
-
-def context_hits(ctx: Context) -> list[Hit]:
-    """The assembled context's passages as hits, in its order: what the LLM is given to read."""
-    scores = {h.passage_id: h for h in ctx.retrieval.pool}
-    return [scores.get(p.passage_id) or Hit(p.passage_id, 0.0) for p in ctx.passages()]
 
 
 def _chunks(text: str, size: int = 3) -> Iterator[str]:
