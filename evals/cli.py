@@ -70,14 +70,24 @@ class _Commands(click.Group):
 @click.option("--without-translations", is_flag=True,
               help="Ingest the corpus without corpus/translations/ into a temporary folder and evaluate that index "
                    "(what documents nobody translated get).")
+@click.option("--answerer", type=click.Choice(["extractive", "llm"]), default="extractive", show_default=True,
+              help="llm: answer the gold questions through the configured LLM endpoint (LLM_BASE_URL, LLM_MODEL) "
+                   "and the extractive answerer, and show both side by side with the LLM checks' counts and the "
+                   "time per answer (no baselines, aids or thresholds).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="With --answerer llm: this many questions, spread evenly over the split.")
 @click.pass_context
 def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int, as_json: bool,
         report_path: Path | None, junit_path: Path | None, no_baselines: bool, thresholds_path: Path,
-        without_translations: bool) -> None:
+        without_translations: bool, answerer: str, limit: int | None) -> None:
     """Measure retrieval, answers, refusals and the aid finder on the gold sets; exit 1 below thresholds."""
     if ctx.invoked_subcommand is not None:
         return
+    if limit is not None and answerer != "llm":
+        raise click.UsageError("--limit goes with --answerer llm (thresholds are checked on whole splits)")
     settings = _settings()
+    if answerer == "llm" and not settings.llm_enabled:
+        _fail("--answerer llm needs an endpoint: set LLM_BASE_URL and LLM_MODEL (e.g. `make llm-server`)", 2)
     try:
         thresholds = load_thresholds(thresholds_path, k)
         qa_items = gold.select_split(gold.load_qa(gold_path), split)
@@ -90,6 +100,9 @@ def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int
         _fail(f"no question in the {split} split", 2)
     if without_translations:
         settings = _without_translations(ctx, settings)
+    if answerer == "llm":
+        _compare_answerers(settings, qa_items, corpus, split, limit, as_json)
+        return
 
     try:
         run = _run(settings, qa_items, aid_items, corpus, split, k, no_baselines, [str(gold_path), str(aids_path)])
@@ -156,6 +169,57 @@ def _without_translations(ctx: click.Context, settings: Any) -> Any:
     return untranslated
 
 
+def _compare_answerers(settings: Any, qa_items: list[gold.QAItem], corpus: gold.CorpusText, split: str,
+                       limit: int | None, as_json: bool) -> None:
+    from assistant.service import Assistant
+    from evals import answerers
+
+    items = answerers.spread(qa_items, limit)
+    if not items:
+        _fail(f"no question in the {split} split", 2)
+    try:
+        assistant = Assistant.from_settings(settings)
+    except Exception as exc:  # no index, a bad model: one line
+        if exc.__class__.__module__.split(".")[0] in ("assistant", "vectorstore"):
+            _fail(f"{exc}", 1)
+        raise
+    click.echo(f"evals: {len(items)} questions, each answered by the extractive answerer and by "
+               f"{settings.llm_model} at {settings.llm_base_url}…", err=True)
+    with click.progressbar(length=len(items), label="answering", file=sys.stderr) as bar:
+        run = answerers.compare(assistant, items, corpus, split, settings.llm_model, bar.update)
+    if as_json:
+        click.echo(json.dumps(answerers.as_json(run), ensure_ascii=False, indent=2))
+    else:
+        _print_tables([answerers.overall_table(run), answerers.groups_table(run), answerers.checks_table(run)])
+    if run.checks.get("calls") and run.checks.get("fallback_error") == run.checks.get("calls"):
+        _fail(f"the LLM endpoint failed on every question it was given ({settings.llm_base_url})", 1)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Piped into a file or a CI log, rich would assume 80 columns and cut the tables.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+def _show(console: Any, t: tables.Table) -> None:
+    from rich import box
+    from rich.table import Table as RichTable
+
+    rt = RichTable(title=t.title, box=box.SIMPLE_HEAVY, caption=t.note or None)
+    for i, h in enumerate(t.headers):
+        rt.add_column(h, justify="left" if i == 0 else "right")
+    for row in t.rows:
+        rt.add_row(*row)
+    console.print(rt)
+
+
+def _print_tables(tables_: list[tables.Table]) -> None:
+    console = _console()
+    for t in tables_:
+        _show(console, t)
+
+
 def _run(settings: Any, qa_items: list[gold.QAItem], aid_items: list[gold.AidItem], corpus: gold.CorpusText,
          split: str, k: int, no_baselines: bool, gold_files: list[str]) -> Any:
     from assistant.service import Assistant
@@ -210,21 +274,12 @@ def _as_json(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split
 
 
 def _print(run: Any, summaries: dict[str, Any], outcomes: list[Outcome], split: str) -> None:
-    from rich import box
-    from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table as RichTable
 
-    # Piped into a file or a CI log, rich would assume 80 columns and cut the tables.
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    console = _console()
 
     def show(t: tables.Table) -> None:
-        rt = RichTable(title=t.title, box=box.SIMPLE_HEAVY, caption=t.note or None)
-        for i, h in enumerate(t.headers):
-            rt.add_column(h, justify="left" if i == 0 else "right")
-        for row in t.rows:
-            rt.add_row(*row)
-        console.print(rt)
+        _show(console, t)
 
     for s, summary in summaries["qa"].items():
         show(tables.retrieval_table(s, summary, run.k))

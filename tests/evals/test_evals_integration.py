@@ -118,3 +118,53 @@ def test_the_command_writes_junit_and_the_whole_answer_tables(built_index, monke
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert 'data-table="Whole answers by intent — test split"' in html and "<td>intent:definition</td>" in html
     assert "target(s) not met yet" in result.output
+
+
+def test_the_llm_answerer_is_measured_beside_the_extractive_one(built_index, monkeypatch, tmp_path) -> None:
+    """``evals --answerer llm --limit N --json`` against an OpenAI-compatible endpoint on loopback (the
+    scripted one: the real model's tier is tests/real_llm): both answerers measured on the same questions,
+    with what the checks did and the time per answer."""
+    import json
+
+    from click.testing import CliRunner
+
+    from assistant.settings import get_settings
+    from evals.cli import cli
+    from tests.assistant.fake_openai import FakeLLM
+
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(i.model_copy(update={"split": "dev"}).model_dump_json() + "\n" for i in sample()),
+                    encoding="utf-8")
+    monkeypatch.setenv("DATA_DIR", str(built_index.data_dir))
+    monkeypatch.setenv("CORPUS_DIR", str(built_index.corpus_dir))
+    with FakeLLM() as llm:
+        llm.script = "hostile"  # one supported sentence, and three the checks must drop
+        monkeypatch.setenv("LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("LLM_MODEL", "scripted")
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli, ["--gold", str(path), "--split", "dev", "--answerer", "llm", "--limit", "3",
+                                          "--json"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output[result.output.index("{"):])
+    assert out["model"] == "scripted" and out["questions"] == 3
+    for answerer in ("extractive", "llm"):
+        assert out["answers"][answerer]["overall"]["answer_language"]["n"] >= 1
+        assert out["seconds"][answerer]["p50"] is not None
+    checks = out["checks"]
+    assert checks["calls"] == len(llm.requests) >= 1 and checks["answered"] >= 1
+    # per reply: sentences with no marker or citing a passage never given; the invented one is in the
+    # wrong language or unsupported, depending on the question's language
+    assert checks["dropped_citation"] >= 2 * checks["calls"]
+    assert checks["dropped_language"] + checks["dropped_support"] >= checks["calls"]
+
+
+def test_the_llm_answerer_needs_an_endpoint(clean_settings) -> None:
+    from click.testing import CliRunner
+
+    from evals.cli import cli
+
+    result = CliRunner().invoke(cli, ["--answerer", "llm"])
+    assert result.exit_code == 2 and "set LLM_BASE_URL and LLM_MODEL" in result.output
+    result = CliRunner().invoke(cli, ["--limit", "3"])
+    assert result.exit_code == 2 and "--limit goes with --answerer llm" in result.output
