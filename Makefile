@@ -40,7 +40,7 @@ llm: install $(LLM_STAMP)
 $(LLM_STAMP): requirements/llm-server.txt
 	$(PYTHON) -m venv $(LLM_VENV)
 	$(LLM_VENV)/bin/pip install -q --upgrade pip
-	$(LLM_VENV)/bin/pip install -q -r requirements/llm-server.txt
+	$(LLM_VENV)/bin/pip install -q --require-hashes -r requirements/llm-server.txt
 	touch $(LLM_STAMP)
 
 # The same server in the foreground on 127.0.0.1:8090; it prints the LLM_BASE_URL and LLM_MODEL to set.

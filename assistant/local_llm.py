@@ -86,7 +86,7 @@ def assemble(venv: Path = DEFAULT_VENV, model: LocalModel = QWEN_05B) -> Path:
         return target
     sources = parts(venv, model)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")  # two runs at once write apart
     digest = hashlib.sha256()
     with partial.open("wb") as out:
         for source in sources:
@@ -104,7 +104,7 @@ def assemble(venv: Path = DEFAULT_VENV, model: LocalModel = QWEN_05B) -> Path:
 
 
 def server_command(venv: Path, host: str, port: int, model: LocalModel = QWEN_05B,
-                   threads: int | None = None, context: int = 4096) -> list[str]:
+                   threads: int | None = None, context: int = 8192) -> list[str]:
     """llama.cpp's OpenAI-compatible server for ``model`` (``/v1/chat/completions``, streaming), with the
     chat template the GGUF carries."""
     python = venv / "bin" / "python"
