@@ -6,16 +6,19 @@ patterns itself — every ``re.Pattern`` a module of ``assistant``, ``vectorstor
 holds at module level, in a container there or on a class — so a module added tomorrow is covered too,
 and runs each on inputs at the request limit built from the pattern's own literals and punctuation.
 
-Patterns compiled inside functions are not reachable this way: compile them at module level.
+Patterns written inside functions (``re.sub(r"…", …)`` in a method) are found in the source, and the
+language packs' patterns (built from ``assistant/lang/*.yaml`` when a pack loads) on the loaded packs.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -40,15 +43,19 @@ def _modules() -> Iterator[ModuleType]:
             yield importlib.import_module(info.name)
 
 
-def _patterns_in(value: object, depth: int = 0) -> Iterator[re.Pattern[str]]:
+def _patterns_in(value: object, depth: int = 0, objects: bool = False) -> Iterator[re.Pattern[str]]:
+    """The patterns ``value`` holds, in containers and (``objects``) in the project's own objects."""
     if isinstance(value, re.Pattern):
         yield value
     elif depth < 3 and isinstance(value, dict):
         for item in value.values():
-            yield from _patterns_in(item, depth + 1)
+            yield from _patterns_in(item, depth + 1, objects)
     elif depth < 3 and isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
-            yield from _patterns_in(item, depth + 1)
+            yield from _patterns_in(item, depth + 1, objects)
+    elif depth < 3 and objects and type(value).__module__.startswith(PACKAGES) and hasattr(value, "__dict__"):
+        for item in vars(value).values():
+            yield from _patterns_in(item, depth + 1, objects)
 
 
 def collect() -> dict[tuple[object, int], tuple[re.Pattern[str], str]]:
@@ -66,7 +73,50 @@ def collect() -> dict[tuple[object, int], tuple[re.Pattern[str], str]]:
     return found
 
 
+_RE_CALLS = {"compile", "search", "match", "fullmatch", "findall", "finditer", "split", "sub", "subn"}
+
+
+def _flags(node: ast.expr | None) -> int:
+    """``re.I | re.S``-style flags, as written; anything else counts as none."""
+    if node is None:
+        return 0
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "re":
+        return int(getattr(re, node.attr, 0))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _flags(node.left) | _flags(node.right)
+    return 0
+
+
+def written_inline() -> Iterator[tuple[re.Pattern[str], str]]:
+    """Every ``re.<function>("literal", …)`` call of the packages' source, wherever it stands."""
+    root = Path(__file__).resolve().parents[1]
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+                        and node.func.attr in _RE_CALLS and node.args
+                        and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                    continue
+                position = {"compile": 1, "search": 2, "match": 2, "fullmatch": 2, "findall": 2, "finditer": 2,
+                            "split": 3, "sub": 4, "subn": 4}[node.func.attr]
+                flags = next((k.value for k in node.keywords if k.arg == "flags"),
+                             node.args[position] if len(node.args) > position else None)
+                yield re.compile(node.args[0].value, _flags(flags)), f"{path.relative_to(root)}:{node.lineno}"
+
+
+def held_by_language_packs() -> Iterator[tuple[re.Pattern[str], str]]:
+    from assistant.lang import available, pack
+
+    for code in available():
+        for attr, value in vars(pack(code)).items():
+            for pattern in _patterns_in(value, objects=True):
+                yield pattern, f"assistant.lang.{code}.{attr}"
+
+
 PATTERNS = collect()
+for _pattern, _where in [*written_inline(), *held_by_language_packs()]:
+    PATTERNS.setdefault((_pattern.pattern, _pattern.flags), (_pattern, _where))
 
 
 def _literals(source: str) -> list[str]:
@@ -116,6 +166,8 @@ def test_patterns_are_found() -> None:
     wheres = {where for _, where in PATTERNS.values()}
     assert any(w.startswith("assistant.followup._SWITCH") for w in wheres), sorted(wheres)
     assert any(w.startswith("web.") for w in wheres)
+    assert any(w.startswith("assistant.lang.fr.") for w in wheres)  # a language pack's
+    assert any(":" in w and w.endswith(tuple("0123456789")) for w in wheres)  # one written inside a function
     assert len(PATTERNS) > 30
 
 

@@ -80,7 +80,10 @@ class SentenceEmbeddings(Embeddings):
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            # Its "Loading weights" bar on stderr broke the one-line contract of `assistant … -q` and CLI errors.
+            transformers_logging.disable_progress_bar()
             self._model = SentenceTransformer(path, device="cpu", backend=backend)
         except Exception as exc:  # a wrong name or a missing file: say which model
             raise EmbeddingModelError(f"cannot load embedding model {model!r}: {exc}") from exc

@@ -24,19 +24,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from chromadb.errors import NotFoundError
+from chromadb.errors import ChromaError, NotFoundError
 
 from vectorstore.builds import (clean_stale, current_build, damage, file_sizes, fsync_tree, prune, publish,
                                 read_info, recorded_address, register_reader, staging_dir)
 from vectorstore.chroma import ChromaConfig, collection_name, make_client
 from vectorstore.embeddings import Encoder, encoder_signature
-from vectorstore.errors import ChromaServerError, IndexMissingError
+from vectorstore.errors import ChromaServerError, IndexMissingError, StoreError
 from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Passage
 from vectorstore.text import LANGUAGES, content_hash, tokenizer_signature
@@ -280,27 +281,13 @@ def build_index(
             )
 
     step("chroma")
-    client = make_client(chroma, staging / "chroma")
     name = collection_name(build_id, chroma.server_mode)
-    collection = client.get_or_create_collection(
-        name, configuration={"hnsw": {"space": "cosine", "ef_search": search_breadth(len(entries))}},
-        embedding_function=None)
-    by_id = {p.passage_id: p for p in passages}
-    for start in range(0, len(entries), 256):
-        batch = entries[start : start + 256]
-        collection.upsert(
-            ids=[e.entry_id for e in batch],
-            embeddings=np.stack([cache.matrix[cache.row[content_hash(e.text)]] for e in batch]),
-            documents=[e.text for e in batch],
-            metadatas=[
-                {"passage_id": e.passage_id, "lang": e.lang, "document": by_id[e.passage_id].document,
-                 "kind": by_id[e.passage_id].kind,
-                 "variant": "original" if e.lang == by_id[e.passage_id].language else "translation"}
-                for e in batch
-            ],
-        )
-        step(f"chroma {start + len(batch)}/{len(entries)}")
-    del collection, client
+    try:
+        _write_vectors(chroma, staging / "chroma", name, entries, passages, cache, step)
+    except (ChromaError, sqlite3.Error) as exc:  # a full disk or an I/O error inside Chroma's own files
+        where = chroma.address or str(staging / "chroma")
+        raise StoreError(f"the vectors could not be written to Chroma ({where}): {exc}; "
+                         "check the free space and the folder's permissions, then run `assistant ingest` again") from exc
 
     step("passages")
     with open(staging / "passages.jsonl", "w", encoding="utf-8") as fh:
@@ -327,6 +314,30 @@ def build_index(
     # A damaged live build is not worth keeping, unless a server still reads it (``prune`` sees to that).
     cleaned += prune(data_dir, {build_id, live.name if live and not damaged else ""}, chroma)
     return BuildResult(final, build_id, changed=True, embedded=embedded, cleaned=cleaned, repaired=damaged)
+
+
+def _write_vectors(chroma: ChromaConfig, folder: Path, name: str, entries: list, passages: list, cache,
+                   step: Callable[[str], None]) -> None:
+    """The build's vectors into its Chroma collection ``name`` (the embedded store's folder, or the server)."""
+    client = make_client(chroma, folder)
+    collection = client.get_or_create_collection(
+        name, configuration={"hnsw": {"space": "cosine", "ef_search": search_breadth(len(entries))}},
+        embedding_function=None)
+    by_id = {p.passage_id: p for p in passages}
+    for start in range(0, len(entries), 256):
+        batch = entries[start : start + 256]
+        collection.upsert(
+            ids=[e.entry_id for e in batch],
+            embeddings=np.stack([cache.matrix[cache.row[content_hash(e.text)]] for e in batch]),
+            documents=[e.text for e in batch],
+            metadatas=[
+                {"passage_id": e.passage_id, "lang": e.lang, "document": by_id[e.passage_id].document,
+                 "kind": by_id[e.passage_id].kind,
+                 "variant": "original" if e.lang == by_id[e.passage_id].language else "translation"}
+                for e in batch
+            ],
+        )
+        step(f"chroma {start + len(batch)}/{len(entries)}")
 
 
 def recorded_encoder(info: dict) -> str:

@@ -69,6 +69,8 @@ class FakeLLM:
             return "`NO_ANSWER`. The passages do not give this figure."
         if self.script == "late-decline":  # sentences, then the decline
             return f"{p1} [1] NO_ANSWER"
+        if self.script in ("keepalive", "empty-deltas"):
+            return ""
         if self.script in ("trickle", "endless"):  # words that never end a sentence, for as long as it is read
             return "et encore " * 10_000
         if self.script == "quote-then-trickle":  # a first sentence, then the same
@@ -105,6 +107,13 @@ class FakeLLM:
         async def events():
             finished = False
             try:
+                if self.script in ("keepalive", "empty-deltas"):  # alive for a minute, and no answer
+                    empty = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                             "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": None}]}
+                    beat = ": keep-alive\n\n" if self.script == "keepalive" else f"data: {json.dumps(empty)}\n\n"
+                    for _ in range(int(60 / self.interval)):
+                        yield beat
+                        await asyncio.sleep(self.interval)
                 for piece in re.findall(r"\S+\s*", text):
                     chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
                              "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}

@@ -64,3 +64,32 @@ def test_ingest_rebuilds_a_damaged_index_and_serve_refuses_one_in_one_line(tmp_p
     assert "the live index was damaged (vectors.npy has 100 bytes" in healed.stderr and "rebuilt" in healed.stderr
     assert "nothing new" not in healed.stdout and (data / "CURRENT").read_text() != live.name
     assert "nothing new" in run("ingest", "--corpus", str(folder), "-q").stdout
+
+
+def test_a_full_disk_inside_chromas_own_files_is_one_line(tmp_path):
+    """Below Python's file functions (tests/disk_faults.py cannot reach SQLite): the process may write
+    no file over 100 KiB, so the vectors and lexical files fit and Chroma's database does not."""
+    import os
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.txt").write_text("Le Festival Novembre Numérique est organisé chaque année.\n\n"
+                                      "Le CNC soutient le jeu vidéo depuis 2003.\n", encoding="utf-8")
+
+    def small_files() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write over the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100 * 1024, 100 * 1024))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHROMA_", "DATA_DIR", "CORPUS_DIR", "LLM_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--data-dir", str(tmp_path / "data"), "ingest", "--corpus", str(corpus),
+         "-q"], preexec_fn=small_files, capture_output=True, text=True, timeout=300,
+        env={**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Chroma" in result.stderr and "assistant ingest" in result.stderr
