@@ -96,3 +96,19 @@ def test_a_real_server_does_not_believe_forwarded_for_from_loopback(web_settings
         codes = [httpx.get(f"{base}/api/search", params={"q": "culture"},
                            headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(1, 4)]
     assert codes == [200, 429, 429]
+
+
+def test_the_feedback_form_is_limited_too(web_settings, assistant, store: Store) -> None:
+    from assistant.schemas import ChatResponse
+    from web.store import new_id
+
+    with TestClient(limited(web_settings, assistant, store), client=("203.0.113.5", 4000)) as c:
+        token = form_token(c)  # a page load: the owner cookie and the form token, not counted
+        _, message_id = store.add_exchange(new_id(), c.cookies["owner"], NOVEMBRE, ChatResponse(
+            answer="Un festival.", abstained=False, language="fr", standalone_question=NOVEMBRE))
+
+        def vote() -> httpx.Response:
+            return c.post(f"/m/{message_id}/feedback", data={"vote": "up", **token}, follow_redirects=False)
+
+        assert vote().status_code == 303
+        assert vote().status_code == 429
