@@ -48,8 +48,8 @@ class Comparison:
         """{answerer: {group: summary}} over this run's split."""
         out = {}
         for name, results in self.results.items():
-            per_split = m.summarize(results, m.ANSWER_METRICS, [m.OURS])
-            out[name] = next(iter(per_split.values()), {})
+            per_split = m.summarize(results, m.ANSWER_METRICS, [m.OURS])  # "all" too when both splits ran
+            out[name] = per_split.get("all") or next(iter(per_split.values()), {})
         return out
 
 
