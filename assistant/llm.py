@@ -159,7 +159,7 @@ def build_chain(settings: Settings) -> Runnable:
     llm = ChatOpenAI(
         base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key or "none",
         timeout=settings.llm_timeout, max_retries=0, temperature=0, streaming=True,
-        http_client=httpx.Client(transport=_DeadlineTransport(settings.llm_deadline), timeout=settings.llm_timeout),
+        http_client=httpx.Client(event_hooks=_deadline_hooks(settings.llm_deadline), timeout=settings.llm_timeout),
         # LangChain sends max_completion_tokens; servers of the older API (vLLM, Ollama…) read max_tokens.
         max_tokens=settings.llm_max_tokens, extra_body={"max_tokens": settings.llm_max_tokens},
     )
@@ -167,25 +167,23 @@ def build_chain(settings: Settings) -> Runnable:
     return prompt | llm | StrOutputParser()
 
 
-class _DeadlineTransport(httpx.BaseTransport):
-    """The endpoint's responses are read for LLM_DEADLINE seconds at most from their request. Every bytes
-    the server sends is checked against it: text, an empty delta, a keep-alive comment that the SSE parser
-    never passes on (a queueing gateway, a model thinking aloud off the record) — so a stream kept alive
-    without an answer ending is cut there, and a silent one by LLM_TIMEOUT (the read timeout)."""
+def _deadline_hooks(seconds: float) -> dict[str, list]:
+    """httpx event hooks that read the endpoint's responses for LLM_DEADLINE seconds at most from their
+    request. Every bytes the server sends is checked against it: text, an empty delta, a keep-alive comment
+    that the SSE parser never passes on (a queueing gateway, a model thinking aloud off the record) — so a
+    stream kept alive without an answer ending is cut there, and a silent one by LLM_TIMEOUT (the read
+    timeout). Hooks rather than a transport of their own: the client keeps its proxies from the
+    environment (HTTPS_PROXY)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.seconds = seconds
+    def on_request(request: httpx.Request) -> None:
+        request.extensions["answer_deadline"] = time.monotonic() + seconds
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        deadline = time.monotonic() + self.seconds
-        response = self.inner.handle_request(request)
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        return httpx.Response(status_code=response.status_code, headers=response.headers,
-                              stream=_Until(response.stream, deadline), extensions=response.extensions)
+    def on_response(response: httpx.Response) -> None:
+        deadline = response.request.extensions.get("answer_deadline")
+        if deadline is not None and isinstance(response.stream, httpx.SyncByteStream):
+            response.stream = _Until(response.stream, deadline)
 
-    def close(self) -> None:
-        self.inner.close()
+    return {"request": [on_request], "response": [on_response]}
 
 
 class _Until(httpx.SyncByteStream):

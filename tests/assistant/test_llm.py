@@ -273,3 +273,16 @@ def test_details_found_in_the_cited_passage_stand():
     assert not details_quoted("Write to help@other.example.", [passage])
     assert not details_quoted("Call 06 12 34 56 78.", [passage])
     assert not details_quoted("See https://evil.example/pay.", [passage])
+
+
+def test_the_endpoints_client_keeps_the_environments_proxy(built_index, monkeypatch):
+    # The deadline is enforced by event hooks, not by a transport of its own, which would drop HTTPS_PROXY.
+    import httpx
+
+    from assistant.llm import build_chain
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    chain = build_chain(built_index.model_copy(update={"llm_base_url": "https://llm.example/v1", "llm_model": "m"}))
+    client = chain.steps[1].http_client
+    transport = client._transport_for_url(httpx.URL("https://llm.example/v1/chat/completions"))
+    assert transport is not client._transport  # the proxy's, mounted from the environment
