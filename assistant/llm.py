@@ -115,22 +115,21 @@ class _Placement:
         if not final and groups and groups[-1].end() == len(buffer):  # its role shows with what follows
             pending, buffer = buffer[groups[-1].start():], buffer[:groups[-1].start()]
             groups.pop()
-        heads = [g for g in groups if _heads(buffer, g)]
         out: list[str] = []
         begin = 0
-        for i in range(len(heads) + 1):
-            end = heads[i].start() if i < len(heads) else len(buffer)
-            segment = buffer[begin:end]
-            spans = split_sentences(segment) if segment.strip() else []
-            last = i == len(heads)
-            complete = spans if final or not last else spans[:-1]
-            out += [self._cited(segment[a:b]) for a, b in complete if segment[a:b].strip(_STOPS + " ")]
-            if last:
-                rest = "" if final or not spans else segment[spans[-1][0]:]
-                return out, rest + pending
-            self.head = heads[i].group(0).strip()
-            begin = heads[i].end()
-        return out, pending  # not reached
+        for head in (g for g in groups if _heads(buffer, g)):  # every segment before a head is complete
+            out += self._sentences(buffer[begin:head.start()], final=True)[0]
+            self.head = head.group(0).strip()
+            begin = head.end()
+        done, rest = self._sentences(buffer[begin:], final)
+        return out + done, rest + pending
+
+    def _sentences(self, segment: str, final: bool) -> tuple[list[str], str]:
+        """(the complete sentences of a segment under the current head, cited; its unfinished end)."""
+        spans = split_sentences(segment) if segment.strip() else []
+        complete = spans if final else spans[:-1]
+        out = [self._cited(segment[a:b]) for a, b in complete if segment[a:b].strip(_STOPS + " ")]
+        return out, "" if final or not spans else segment[spans[-1][0]:]
 
     def _cited(self, sentence: str) -> str:
         """A sentence with markers of its own keeps them; another stands under the current head."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import numpy as np
 import pytest
 
 from ingest.parse import parse_page
+from tests.processes import free_port
 from vectorstore.builds import STAGING_PREFIX, clean_stale, current_build, prune, switch
 from vectorstore.chroma import ChromaConfig, make_client
 from vectorstore.errors import ChromaServerError, IndexMissingError
@@ -78,9 +78,7 @@ def test_an_index_built_for_one_store_is_not_opened_against_another(tmp_path, em
 
 
 def test_an_unreachable_chroma_server_is_one_clear_error():
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     with pytest.raises(ChromaServerError, match=rf"cannot use the Chroma server at 127.0.0.1:{port}: Could not "
                                                 r"connect") as err:
         make_client(ChromaConfig(host="127.0.0.1", port=port), None)
