@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 LLM_VENV  := .venv-llm
 LLM_STAMP := $(LLM_VENV)/.installed
 
-.PHONY: install browser index llm llm-server run test test-fast bench clean
+.PHONY: install browser postgres index llm llm-server run test test-fast bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's PostgreSQL server programs for the store and replica tests (each test run starts its own
+# throwaway cluster on a free loopback port; nothing is left running). The package's own cluster is not used.
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 # The real model the LLM path is tested against (tests/real_llm): llama.cpp's OpenAI-compatible server in
 # its own environment (its FastAPI and pydantic-settings pins are its own), and Qwen2.5-Coder-0.5B joined
@@ -54,12 +61,12 @@ index: install
 run: install index
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
-test: install browser index llm
+test: install browser postgres index llm
 	$(BIN)/pytest
 	$(BIN)/evals
 
 test-fast: install index
-	$(BIN)/pytest -m "not browser and not server and not slow and not real_llm"
+	$(BIN)/pytest -m "not browser and not server and not slow and not real_llm and not postgres"
 
 bench: install index
 	$(BIN)/python -m bench.run

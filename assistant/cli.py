@@ -319,7 +319,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         click.echo("no index yet: building it (a minute or two)…", err=True)
         run_ingest_command(settings)
     usable_build(settings.data_dir, settings.chroma())  # a damaged index is one line here, not a traceback
-    _writable_store(settings.data_dir)
+    _writable_store(settings)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **SERVER_OPTIONS)
         return
@@ -329,18 +329,22 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
                 **SERVER_OPTIONS)
 
 
-def _writable_store(data_dir: Path) -> None:
+def _writable_store(settings: Settings) -> None:
     """The conversations database opens and takes a write, or one line says why (a read-only or damaged
-    ``app.db`` would otherwise fail every chat with a traceback in the server's log)."""
-    import sqlite3
-
-    from web.store import Store
+    ``app.db``, or a PostgreSQL server that cannot be reached, would otherwise fail every chat with a
+    traceback in the server's log)."""
+    from web.store import Store, StoreError
 
     try:
-        Store.in_data_dir(data_dir).check_writable()
-    except sqlite3.Error as exc:
-        raise CliError(f"the conversations database {data_dir / 'app.db'} cannot be written ({exc}): "
-                       "check its permissions, or set DATA_DIR to a writable folder") from exc
+        store = Store.for_settings(settings)
+        store.check_writable()
+        store.close()
+    except StoreError as exc:
+        where = "DATABASE_URL" if settings.database_url else str(settings.data_dir / "app.db")
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise CliError(f"the conversations database {where} cannot be written ({reason}): "
+                       + ("check that the server is up and the URL's user may write" if settings.database_url else
+                          "check its permissions, or set DATA_DIR to a writable folder")) from exc
 
 
 @main.group("local-llm")

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     chroma_auth_token: str = Field("", description="Bearer token for a Chroma server with token auth.")
     chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
 
+    database_url: str = Field("", description="PostgreSQL for conversations and feedback, e.g. postgresql://user:password@host:5432/assistant (what several replicas share); empty = SQLite in DATA_DIR/app.db.")
+    database_pool_size: int = Field(5, ge=1, le=100, description="Database connections each process keeps open (as many more may open under a burst).")
+
     llm_base_url: str = Field("", description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, Albert…); empty = extractive answers only.")
     llm_model: str = Field("", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field("", description="API key for the LLM endpoint.")
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"EMBEDDING_LANGUAGES: {', '.join(unknown)} is not one of {', '.join(LANGUAGES)}")
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if value and not re.match(r"(postgres(ql)?(\+psycopg)?|sqlite)://", value):
+            raise ValueError("DATABASE_URL must be postgresql://user:password@host:port/database (or sqlite:///path)")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

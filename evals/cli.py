@@ -391,17 +391,17 @@ def _calibrate_aids(path: Path, write_file: bool) -> None:
 
 
 @cli.command("feedback-export")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The web app's SQLite store (default: DATA_DIR/app.db).")
+@click.option("--db", "db_path", default=None,
+              help="The web app's store: a SQLite file or a postgresql:// URL (default: DATABASE_URL, else DATA_DIR/app.db).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the candidate lines here (default: stdout).")
 @click.pass_context
-def feedback_export(ctx: click.Context, db_path: Path | None, out_path: Path | None) -> None:
+def feedback_export(ctx: click.Context, db_path: str | None, out_path: Path | None) -> None:
     """Turn down-voted answers into candidate gold lines (``needs_review: true``, evidence to fill in)."""
     from evals.feedback import candidates, read_feedback
 
     settings = _settings()
-    db = db_path or default_feedback_db(settings)
+    db = (db_path if "://" in db_path else Path(db_path)) if db_path else default_feedback_db(settings)
     known: set[str] = set()
     gold_path = ctx.parent.params.get("gold_path") if ctx.parent else None
     if gold_path is not None and Path(gold_path).is_file():
@@ -423,9 +423,9 @@ def feedback_export(ctx: click.Context, db_path: Path | None, out_path: Path | N
                f"remove needs_review, then add them to the gold", err=True)
 
 
-def default_feedback_db(settings: Any) -> Path:
-    """Where the web app keeps its SQLite store (``web.store.Store.in_data_dir``)."""
-    return Path(settings.data_dir) / "app.db"
+def default_feedback_db(settings: Any) -> Path | str:
+    """Where the web app keeps its store (``web.store.Store.for_settings``)."""
+    return settings.database_url or Path(settings.data_dir) / "app.db"
 
 
 def main() -> None:

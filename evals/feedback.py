@@ -7,7 +7,6 @@ app lays out its tables.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,16 +31,24 @@ class FeedbackRow:
     created: float | str = ""
 
 
-def read_feedback(db_path: Path) -> list[FeedbackRow]:
-    """Every vote in the web app's store (``web.store``), oldest first. The one place to adapt if it changes."""
-    if not db_path.is_file():
-        raise FeedbackError(f"{db_path}: no feedback database (pass --db)")
-    from web.store import Store
+def read_feedback(db: Path | str) -> list[FeedbackRow]:
+    """Every vote in the web app's store (``web.store``: a SQLite file, or a ``DATABASE_URL``), oldest
+    first. The one place to adapt if it changes."""
+    if isinstance(db, Path) and not db.is_file():
+        raise FeedbackError(f"{db}: no feedback database (pass --db)")
+    from web.store import Store, StoreError, database_url
 
     try:
-        rows = Store(db_path).feedback_rows(vote=None)
-    except sqlite3.Error as exc:
-        raise FeedbackError(f"{db_path}: cannot read feedback ({exc})") from exc
+        where = str(db) if isinstance(db, Path) else database_url(db).render_as_string(hide_password=True)
+    except ValueError as exc:  # not a URL, or one of another database
+        raise FeedbackError(str(exc)) from None
+    try:
+        store = Store(db)
+        rows = store.feedback_rows(vote=None)
+        store.close()
+    except StoreError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise FeedbackError(f"{where}: cannot read feedback ({reason})") from exc
     return [
         FeedbackRow(
             question=str(r.get("question") or ""), vote=str(r.get("vote") or ""), language=r.get("language") or None,

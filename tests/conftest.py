@@ -18,7 +18,7 @@ from assistant.settings import Settings, get_settings
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 
-_ENV_PREFIXES = ("LLM_", "CHROMA_", "DATA_DIR", "CORPUS_DIR", "EMBEDDING_", "RATE_LIMIT", "MAX_")
+_ENV_PREFIXES = ("LLM_", "CHROMA_", "DATA_DIR", "CORPUS_DIR", "EMBEDDING_", "RATE_LIMIT", "MAX_", "DATABASE_")
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +55,13 @@ def assistant(built_index: Settings):
     from assistant.service import Assistant
 
     return Assistant.from_settings(built_index)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL server for the session (Debian's package, ``make postgres``); its admin URL.
+    Tests take a database of their own from it (``tests.processes.new_database``)."""
+    from tests.processes import postgres_server
+
+    with postgres_server(tmp_path_factory.mktemp("postgres") / "server.log") as url:
+        yield url

@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Opening the index loads the embedding model: seconds, so in a worker thread, once.
         app.state.assistant = assistant or await anyio.to_thread.run_sync(Assistant.from_settings, settings)
-        app.state.store = store or Store.in_data_dir(settings.data_dir)
+        app.state.store = store or Store.for_settings(settings)
         # The aid cards' vectors (first use: the encoder reads every card in each language, seconds) are
         # made now, beside the first requests, rather than by the first question that asks for an aid.
         warm = getattr(app.state.assistant, "warm_aids", None)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.cli import main, section_tail
+from assistant.settings import get_settings
 
 
 def _run(settings, *args):
@@ -154,6 +155,21 @@ def test_serve_with_a_conversations_database_it_cannot_write_is_one_line(built_i
     (data / "app.db").write_bytes(b"not a database at all, " * 100)
     result = CliRunner().invoke(main, ["--data-dir", str(data), "serve", "--port", "1"])
     _one_line_error(result, "conversations database", str(data / "app.db"))
+
+
+def test_serve_with_a_database_url_it_cannot_reach_or_read_is_one_line(built_index, monkeypatch):
+    from tests.processes import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://app:s3cret@127.0.0.1:{port}/assistant")
+    result = CliRunner().invoke(main, ["--data-dir", str(built_index.data_dir), "serve", "--port", "1"])
+    _one_line_error(result, "conversations database DATABASE_URL cannot be written", "connection", str(port))
+    assert "s3cret" not in result.output
+    get_settings.cache_clear()
+    monkeypatch.setenv("DATABASE_URL", "mysql://app@localhost/assistant")
+    result = CliRunner().invoke(main, ["--data-dir", str(built_index.data_dir), "serve", "--port", "1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output  # a usage error, as for any setting
+    assert "Error: invalid DATABASE_URL" in result.stderr and "postgresql://" in result.stderr
 
 
 def test_a_read_only_data_folder_still_answers(built_index, monkeypatch):

@@ -25,7 +25,7 @@ def _exchange(store: Store, conversation: str, question: str, answer: str, *, vo
     store.add_feedback(answer_id, vote, reasons, comment)
 
 
-def make_db(path: Path) -> Path:
+def make_db(path: Path | str) -> Path | str:
     store = Store(path)
     c1, c2 = new_id(), new_id()
     _exchange(store, c1, "Quelles aides pour numériser une revue ?", "Les documents ne répondent pas…", vote="down",
@@ -77,6 +77,25 @@ def test_cli_reads_the_store_under_data_dir_by_default(clean_settings: Path) -> 
     result = CliRunner().invoke(cli, ["feedback-export"])
     assert result.exit_code == 0
     assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 3
+
+
+@pytest.mark.postgres
+def test_cli_reads_the_store_at_database_url(postgres, clean_settings: Path, monkeypatch) -> None:
+    from tests.processes import new_database
+
+    url = make_db(new_database(postgres))
+    for args, env in ((["feedback-export", "--db", url], None), (["feedback-export"], url)):
+        if env:
+            from assistant.settings import get_settings
+
+            monkeypatch.setenv("DATABASE_URL", env)
+            get_settings.cache_clear()
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        assert len(lines) == 3 and "Et pour le spectacle vivant ?" in {line["question"] for line in lines}
+    result = CliRunner().invoke(cli, ["feedback-export", "--db", "mysql://x@localhost/y"])
+    assert result.exit_code == 1 and "unsupported database" in result.output
 
 
 def test_missing_or_foreign_store(tmp_path: Path, clean_settings: Path) -> None:

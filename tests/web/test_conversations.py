@@ -4,9 +4,9 @@ latest exchange; through the API and through the forms that work without JavaScr
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from web import create_app
 from web.store import Store
@@ -22,16 +22,11 @@ def _start(client: TestClient, question: str) -> str:
 
 
 def _rows(store: Store, table: str, conversation_id: str) -> int:
-    db = sqlite3.connect(store.path)
-    try:
-        if table == "conversations":
-            return db.execute("SELECT COUNT(*) FROM conversations WHERE id = ?", (conversation_id,)).fetchone()[0]
-        inner = "SELECT id FROM messages WHERE conversation_id = ?"
-        if table == "messages":
-            return db.execute(f"SELECT COUNT(*) FROM ({inner})", (conversation_id,)).fetchone()[0]
-        return db.execute(f"SELECT COUNT(*) FROM {table} WHERE message_id IN ({inner})", (conversation_id,)).fetchone()[0]
-    finally:
-        db.close()
+    inner = "SELECT id FROM messages WHERE conversation_id = :cid"
+    sql = {"conversations": "SELECT COUNT(*) FROM conversations WHERE id = :cid",
+           "messages": f"SELECT COUNT(*) FROM ({inner}) m"}.get(table, f"SELECT COUNT(*) FROM {table} WHERE message_id IN ({inner})")
+    with store.engine.connect() as db:
+        return db.execute(text(sql), {"cid": conversation_id}).scalar_one()
 
 
 def test_the_list_has_dates_and_searches_titles_and_answers_without_case_or_accents(client: TestClient) -> None:

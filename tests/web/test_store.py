@@ -1,4 +1,6 @@
-"""The SQLite conversations store: migrations, exchanges, feedback, concurrent writers."""
+"""The conversations store: migrations, exchanges, feedback, concurrent writers. Every test of a
+``store`` runs twice: on SQLite (a file in a temporary folder) and on a real PostgreSQL server (a
+database of its own on the session's server), with the same expectations."""
 
 from __future__ import annotations
 
@@ -7,9 +9,22 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from assistant.schemas import ChatResponse, Citation, Suggestion
+from tests.processes import new_database
 from web.store import MIGRATIONS, Store, feedback_rows, is_id, new_id
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        s = Store(tmp_path / "app.db")
+    else:
+        s = Store(new_database(request.getfixturevalue("postgres")))
+    yield s
+    s.close()
 
 
 def response(answer: str = "Réponse [1]", abstained: bool = False) -> ChatResponse:
@@ -27,14 +42,74 @@ def test_ids_are_128_random_bits_in_hex() -> None:
     assert not is_id("../" + "a" * 29) and not is_id("A" * 32)
 
 
-def test_migrations_run_once_and_enable_wal(tmp_path: Path) -> None:
-    store = Store(tmp_path / "app.db")
+def test_migrations_run_once(store: Store) -> None:
     assert store.schema_version() == len(MIGRATIONS)
-    Store(tmp_path / "app.db")  # reopening runs nothing again
-    db = sqlite3.connect(tmp_path / "app.db")
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"conversations", "messages", "citations", "feedback"} <= tables
+    cid = new_id()
+    store.add_exchange(cid, "o", "Q", response())
+    again = Store(store.url.render_as_string(hide_password=False))  # reopening runs nothing again
+    assert again.schema_version() == len(MIGRATIONS) and len(again.conversation(cid).messages) == 2
+    again.close()
+    with store.engine.connect() as db:
+        for table in ("conversations", "messages", "citations", "feedback", "schema_version"):
+            db.execute(text(f"SELECT COUNT(*) FROM {table}"))  # each exists
+
+
+def test_sqlite_runs_in_wal_and_waits_for_the_disk(tmp_path: Path) -> None:
+    store = Store(tmp_path / "app.db")
+    with store.engine.connect() as db:
+        assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert db.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: a commit is on disk
+        assert db.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_sqlite_file_of_the_previous_release_is_migrated_without_loss(tmp_path: Path) -> None:
+    """A file written before ``schema_version`` existed (its count in PRAGMA user_version, no folded
+    columns) keeps every row, and its conversations are found by search."""
+    path = tmp_path / "app.db"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[0].format(float="REAL") + "; PRAGMA user_version=1;")
+    old.execute("INSERT INTO conversations VALUES ('c' || hex(randomblob(15)), 'o', 'Épopée numérique', 1.0)")
+    cid = old.execute("SELECT id FROM conversations").fetchone()[0]
+    old.execute("INSERT INTO messages (id, conversation_id, seq, role, content, created) VALUES (?, ?, 1, 'user', ?, 1.0)",
+                (new_id(), cid, "Où trouver les aides à la musique ?"))
+    old.commit()
+    old.close()
+    store = Store(path)
+    assert store.schema_version() == len(MIGRATIONS)
+    assert [c.id for c in store.conversations("o", q="epopee")] == [cid]
+    assert [c.id for c in store.conversations("o", q="AIDES a la MUSIQUE")] == [cid]
+    assert store.conversation(cid).messages[0].content == "Où trouver les aides à la musique ?"
+
+
+def test_search_and_rename_fold_case_and_accents(store: Store) -> None:
+    cid = new_id()
+    store.add_exchange(cid, "o", "Qu'est-ce que la Fête de la musique ?", response("Réponse 100% [1]"))
+    other = new_id()
+    store.add_exchange(other, "o", "Autre chose", response())
+    assert [c.id for c in store.conversations("o", q="FETE de la")] == [cid]
+    assert [c.id for c in store.conversations("o", q="100%")] == [cid]  # % is a character, not a wildcard
+    assert store.conversations("o", q="1_0") == [] and store.conversations("p", q="fete") == []
+    store.rename(cid, "Été festif")
+    assert [c.id for c in store.conversations("o", q="ete fes")] == [cid]
+    assert store.conversation(cid).title == "Été festif"
+    with pytest.raises(KeyError):
+        store.rename(new_id(), "x")
+
+
+def test_delete_cascades_to_messages_citations_and_feedback(store: Store) -> None:
+    cid = new_id()
+    _, answer = store.add_exchange(cid, "o", "Q", response())
+    store.add_feedback(answer, "up", [])
+    kept = new_id()
+    store.add_exchange(kept, "o", "Q", response())
+    store.delete(cid)
+    with store.engine.connect() as db:
+        counts = [db.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                  for t in ("conversations", "messages", "citations", "feedback")]
+    assert counts == [1, 2, 1, 0]  # what is left is the other conversation's
+    assert store.conversation(cid) is None and store.message(answer) is None
+    with pytest.raises(KeyError):
+        store.delete(cid)
 
 
 def test_exchange_round_trip(store: Store) -> None:
@@ -54,7 +129,7 @@ def test_exchange_round_trip(store: Store) -> None:
     assert store.owner_of_message(a_id) == "owner-a"
 
 
-def test_feedback_rows_carry_the_context(store: Store, tmp_path: Path) -> None:
+def test_feedback_rows_carry_the_context(store: Store) -> None:
     cid = new_id()
     store.add_exchange(cid, "o", "Q1", response("A1 [1]"))
     _, a2 = store.add_exchange(cid, "o", "Q2", response("A2 [1]"))
@@ -66,6 +141,15 @@ def test_feedback_rows_carry_the_context(store: Store, tmp_path: Path) -> None:
     assert store.feedback_rows("up") == [] and len(store.feedback_rows(None)) == 1
     with pytest.raises(KeyError):
         store.add_feedback(new_id(), "up", [])
+    store.add_feedback(a2, "up", ["other"], "finalement oui")  # a second vote replaces the first
+    assert store.feedback_rows("down") == [] and store.feedback_rows("up")[0]["comment"] == "finalement oui"
+    assert store.message(a2).feedback == {"vote": "up", "reasons": ["other"], "comment": "finalement oui"}
+
+
+def test_feedback_rows_reads_the_sqlite_file_under_data_dir(tmp_path: Path) -> None:
+    store = Store.in_data_dir(tmp_path)
+    _, answer = store.add_exchange(new_id(), "o", "Q", response())
+    store.add_feedback(answer, "down", [])
     assert feedback_rows(tmp_path) == store.feedback_rows("down")  # the function evals uses
     assert feedback_rows(tmp_path / "empty") == []
 
@@ -107,7 +191,7 @@ def test_kept_connections_see_each_others_writes_and_survive_a_failed_write(stor
 
     broken = response()
     broken.citations.append(broken.citations[0])  # the same n twice: the citations insert fails
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         store.add_exchange(cid, "o", "Q3", broken)
     assert len(store.conversation(cid).messages) == 4  # rolled back whole
     store.add_exchange(cid, "o", "Q4", response())
