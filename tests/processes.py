@@ -24,13 +24,13 @@ def free_port() -> int:
 
 @contextmanager
 def serving(command: list[str], ready: str | Callable[[], bool], log_path: Path, timeout_s: float,
-            cwd: Path | None = None) -> Iterator[subprocess.Popen]:
+            cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """``command`` running, once ``ready`` (a URL) answers 200 or (a function) returns True; stopped (then
     killed) on exit. A server that exits or is not ready in ``timeout_s`` is a RuntimeError quoting the end
     of its log."""
     is_ready = ready if callable(ready) else lambda: _answers(ready)
     with log_path.open("w") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         deadline = time.monotonic() + timeout_s
         try:
             while not is_ready():
