@@ -30,7 +30,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings, get_settings
 from web import api, pages
 from web.middleware import BodyLimit, OwnerCookie, RateLimit, SecurityHeaders
-from web.store import Store
+from web.store import STORE_UNAVAILABLE, Store, StoreError
 from web.templating import render
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(AssistantError, _assistant_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreError, _store_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _server_error)
 
     # Outermost last: headers on every response, then the owner cookie, the size limit, the rate limit.
@@ -135,6 +136,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 async def _assistant_error(request: Request, exc: AssistantError) -> Response:
     status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, InvalidQueryError) else 400
     return error_response(request, status, str(exc))
+
+
+async def _store_error(request: Request, exc: StoreError) -> Response:
+    """The database is down, restarting or failing over: the client may try again (nothing was stored)."""
+    log.warning("conversations database unavailable on %s %s: %s", request.method, request.url.path,
+                str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+    return error_response(request, 503, STORE_UNAVAILABLE, {"Retry-After": "5"})
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -35,6 +35,7 @@ from vectorstore.text import fold
 
 # What callers catch: any failure to open, read or write the database, whichever the engine.
 StoreError = SQLAlchemyError
+STORE_UNAVAILABLE = "the conversations database is unavailable: try again in a moment"
 
 # Each entry runs once, in order; append, never edit a released one. A string is SQL (statements split
 # on ";", ``{float}`` the engine's 64-bit float: SQLite's REAL, PostgreSQL's DOUBLE PRECISION, as
