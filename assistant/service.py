@@ -12,6 +12,7 @@ from assistant.aidmatch import AidMatcher, Scored
 from assistant.aids import AidCatalogue, describe
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.glossary import Glossary
+from assistant.lang import available, pack
 from assistant.language import warm_up
 from assistant.pipeline.assemble import Assembler
 from assistant.pipeline.compose import ExtractiveAnswerer
@@ -24,6 +25,7 @@ from assistant.pipeline.verify import Verifier
 from assistant.refusal import RefusalModel
 from assistant.retrieval import HybridSearcher, Mode, Query, trust_for
 from assistant.schemas import ChatResponse, Citation, SearchResponse, SearchResult, Suggestion, Turn
+from assistant.spelling import Speller
 from assistant.sentences import SentenceBank
 from assistant.settings import Settings
 from vectorstore.embeddings import get_query_encoder
@@ -118,7 +120,10 @@ class Assistant:
         self.matcher = AidMatcher(self.aids.cards, self.bank, *aid_encoder(settings, self.embeddings), self.vocabulary,
                                   cache=settings.data_dir / "models")
         # The answer pipeline's stages (``assistant/pipeline``), each built once.
-        self.understand = Understander(self.glossary)
+        packs = [pack(code) for code in available()]
+        self.understand = Understander(self.glossary, Speller(index.extra("words", {}),  # type: ignore[arg-type]
+                                                              {p.code: p.cue_words for p in packs},
+                                                              {p.code: p.clitics for p in packs}))
         self.retrieve = Retriever(self.searcher)
         self.assemble = Assembler(Tree(index), self.bank, self.fitting_aids, self.documents)
         self.decide = Decider(index, self.bank, self.glossary, self.refusal, self.vocabulary,

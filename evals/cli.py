@@ -70,6 +70,9 @@ class _Commands(click.Group):
 @click.option("--without-translations", is_flag=True,
               help="Ingest the corpus without corpus/translations/ into a temporary folder and evaluate that index "
                    "(what documents nobody translated get).")
+@click.option("--typos", is_flag=True,
+              help="Ask every question with one typing error in its longest word (evals/typos.py): how the system "
+                   "holds up when people type fast. Same questions every run.")
 @click.option("--answerer", type=click.Choice(["extractive", "llm"]), default="extractive", show_default=True,
               help="llm: answer the gold questions through the configured LLM endpoint (LLM_BASE_URL, LLM_MODEL) "
                    "and the extractive answerer, and show both side by side with the LLM checks' counts and the "
@@ -79,7 +82,7 @@ class _Commands(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int, as_json: bool,
         report_path: Path | None, junit_path: Path | None, no_baselines: bool, thresholds_path: Path,
-        without_translations: bool, answerer: str, limit: int | None) -> None:
+        without_translations: bool, typos: bool, answerer: str, limit: int | None) -> None:
     """Measure retrieval, answers, refusals and the aid finder on the gold sets; exit 1 below thresholds."""
     if ctx.invoked_subcommand is not None:
         return
@@ -98,6 +101,11 @@ def cli(ctx: click.Context, gold_path: Path, aids_path: Path, split: str, k: int
         _fail(str(exc), 2)
     if not qa_items and not aid_items:
         _fail(f"no question in the {split} split", 2)
+    if typos:
+        from evals.typos import with_typos
+
+        qa_items, slipped = with_typos(qa_items)
+        click.echo(f"evals: {slipped} of {len(qa_items)} questions asked with a typing error", err=True)
     if without_translations:
         settings = _without_translations(ctx, settings)
     if answerer == "llm":

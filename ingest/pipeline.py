@@ -28,6 +28,8 @@ from vectorstore.builds import current_build
 from vectorstore.chroma import ChromaConfig
 from vectorstore.embeddings import Encoder
 from vectorstore.index import build_index
+from vectorstore.models import Passage
+from vectorstore.text import count_words
 
 # A loaded model (its passage side), or a LazyEmbeddings that loads it only when a text must be embedded:
 # then a second ingest, a broken corpus or an unchanged one is answered in a second, not after the
@@ -127,6 +129,7 @@ def run_ingest(
             "aids": aids,
             "glossary": load_glossary(corpus_dir / "glossary.yaml"),
             "documents": [d.model_dump() for d in parsed.documents],
+            "words": corpus_words(parsed.passages),
         }
         before = _previous_passages(data_dir)
         now: dict[str, set[str]] = defaultdict(set)
@@ -149,3 +152,14 @@ def run_ingest(
             report.documents_added, report.documents_updated, report.documents_removed = [], [], []
         step("done")
         return report
+
+
+def corpus_words(passages: list[Passage]) -> dict[str, dict[str, int]]:
+    """Per language, how often each word occurs in the passages and their translations: the words the
+    spelling corrector knows (``assistant/spelling.py``)."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for p in passages:
+        texts[p.language].append(p.text)
+        for lang in p.translations:
+            texts[lang].append(p.text_in(lang))
+    return {lang: count_words(found) for lang, found in sorted(texts.items())}

@@ -11,6 +11,8 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 
 import simplemma
 
@@ -40,6 +42,18 @@ def fold(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("’", "'").replace("‘", "'").replace("œ", "oe").replace("æ", "ae")
     return _SPACES.sub(" ", text).strip()
+
+
+LETTER_RUN = re.compile(r"[^\W\d_]+", re.UNICODE)  # a word as typed: letters only
+
+
+def count_words(texts: Iterable[str]) -> dict[str, int]:
+    """How often each word of three letters or more (lower case, as written) occurs in ``texts``: what
+    ingest stores per language for the spelling corrector (``assistant/spelling.py``)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(w.lower() for w in LETTER_RUN.findall(text) if len(w) >= 3)
+    return dict(counts)
 
 
 def content_hash(*parts: str, length: int = 16) -> str:

@@ -70,6 +70,7 @@ class Pack:
         self.code: str = data["code"]
         prefixes = data.get("prefixes", [])
         self.prefixes = [fold(str(c)) for c in prefixes]  # clitics glued in front of a word ("و")
+        self.clitics = tuple(fold(str(c)) for c in data.get("clitics", []))  # every proclitic, longest first
         anchored = set(data.get("anchored", []))
         self.intents = {name: Cues(phrases, prefixes, name in anchored) for name, phrases in data["intents"].items()}
         self.inversion = [fold(s) for s in data.get("inversion", [])]

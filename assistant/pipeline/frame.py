@@ -26,7 +26,7 @@ class Ref:
 class Frame:
     language: str
     intent: Intent
-    message: str  # what the user typed
+    message: str  # what the user typed, typing errors corrected (``notes['spelling']`` says which)
     question: str  # what is asked, read in its conversation: shown to the user (``standalone_question``)
     asked: str  # the question's own words (no instruction, no earlier turn): searched and answered
     cue: str = ""  # the words that said the intent ("how does … support"): how it asks, not what about

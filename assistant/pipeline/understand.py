@@ -27,6 +27,7 @@ from assistant.lang import LEVELS, Pack, available, pack
 from assistant.pipeline.frame import Frame, Ref
 from assistant.refusal import asked_kind, is_present, preamble
 from assistant.schemas import Turn
+from assistant.spelling import Speller
 from vectorstore.text import detect_language, fold
 
 # Strongest first: "Résume et compare…" compares; "Quels sont les axes…" lists before it defines.
@@ -42,12 +43,16 @@ _TRAILING = " \t\n?!.؟;:,،"
 
 
 class Understander:
-    def __init__(self, glossary: Glossary) -> None:
+    def __init__(self, glossary: Glossary, speller: Speller | None = None) -> None:
         self.glossary = glossary
+        self.speller = speller
 
     def __call__(self, message: str, history: list[Turn], lang: str | None = None) -> Frame:
         language = self.language(message, history, lang)
         p = pack(language)
+        corrections = []
+        if self.speller is not None:  # "sumary of the feulle de route": what was meant, before anything reads it
+            message, corrections = self.speller.correct(message, language)
         asked, instruction = strip_instructions(message, p)
         if instruction and not asked:
             return Frame(language, "small_talk", message, message, message, instruction=True,
@@ -92,9 +97,12 @@ class Understander:
         targets = sides(asked, p) if intent == "comparison" else ()
         topic = without_cues(asked, p, intent) if intent == "summary" else ""
         cue = why[len("cue "):].strip("'\"") if why.startswith("cue ") else ""
+        notes = {"intent": why}
+        if corrections:
+            notes["spelling"] = ", ".join(f"{c.typed} → {c.meant}" for c in corrections)
         return Frame(language, intent, message, question, asked, cue=cue, topic=topic, context=context, relation=relation,  # type: ignore[arg-type]
                      targets=targets, refs=refs, unit=unit, count=count, answer_kind=kind, preamble=before,
-                     present=is_present(asked), instruction=instruction, notes={"intent": why})
+                     present=is_present(asked), instruction=instruction, notes=notes)
 
     # --- the conversation ----------------------------------------------------------------------
 

@@ -1,0 +1,113 @@
+"""Typing errors in a question, corrected before it is understood.
+
+People type fast: "feulle de route", "sumary", "Culturethek". Left as typed, such a word is one the
+corpus never uses, which the refusal model reads as the most telling sign of an off-topic question
+(``evals --typos`` on dev: answerable questions wrongly declined rose from 5% to 16%), and retrieval
+misses it. A word is corrected when nothing knows it:
+
+- not the corpus: the words ingest counted in every passage and translation (``extras/words.json``);
+- not the language pack: its cue words ("summary", "compare", "résume"), nor the corpus's words with a
+  clitic the pack lists ("لخارطة" is "ل" + "خارطة");
+- not the languages themselves: a real word the corpus never uses ("weather", "tractor") is what makes
+  an off-topic question off-topic, so a word common enough in a language (wordfreq's Zipf scale) stays.
+
+Known in any of the languages is known: questions mix them ("the objectifs under axe I"). A typing
+error is corrected towards the words of the question's language.
+
+It becomes the known word nearest to it in edits (a letter dropped, added, replaced, or two swapped:
+one edit for words of 5 to 7 letters, two from 8; shorter words are too ambiguous), the most frequent in
+the corpus among the nearest; none near enough, it stays as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from wordfreq import zipf_frequency
+
+from vectorstore.text import LETTER_RUN, fold
+
+MIN_LETTERS = 5
+REAL_WORD_ZIPF = 2.5  # about once in three million words: wordfreq knows it as a word of the language
+
+
+def max_edits(word: str) -> int:
+    return 0 if len(word) < MIN_LETTERS else 1 if len(word) < 8 else 2
+
+
+@dataclass(frozen=True)
+class Correction:
+    typed: str
+    meant: str
+
+
+class Speller:
+    def __init__(self, words: dict[str, dict[str, int]], cue_words: dict[str, Iterable[str]],
+                 clitics: dict[str, tuple[str, ...]] | None = None) -> None:
+        """``words``: per language, the corpus's words and their counts; ``cue_words``: per language, the
+        language pack's single words; ``clitics``: per language, what may be glued in front of a word."""
+        self._clitics = clitics or {}
+        self._known: dict[str, dict[str, tuple[str, int]]] = {}  # folded → (as written, count)
+        self._by_length: dict[str, dict[int, list[str]]] = {}
+        for lang in set(words) | set(cue_words):
+            known: dict[str, tuple[str, int]] = {}
+            for word, count in words.get(lang, {}).items():
+                key = fold(word)
+                if key not in known or count > known[key][1]:
+                    known[key] = (word, count + known.get(key, ("", 0))[1])
+            for word in cue_words.get(lang, ()):
+                key = fold(word)
+                known.setdefault(key, (word, 1))
+            self._known[lang] = known
+            by_length: dict[int, list[str]] = {}
+            for key in known:
+                by_length.setdefault(len(key), []).append(key)
+            self._by_length[lang] = by_length
+
+    def correct(self, text: str, lang: str) -> tuple[str, list[Correction]]:
+        """``text`` with its unknown words replaced by the known words they were meant to be."""
+        known = self._known.get(lang)
+        if not known:
+            return text, []
+        corrections: list[Correction] = []
+
+        def replace(m: re.Match[str]) -> str:
+            typed = m.group()
+            meant = self._meant(typed, lang, known)
+            if meant is None:
+                return typed
+            corrections.append(Correction(typed, meant))
+            return meant
+
+        return LETTER_RUN.sub(replace, text), corrections
+
+    def _is_known(self, typed: str) -> bool:
+        """Known in any language: questions mix them ("the objectifs under axe I", a French question
+        quoting an English title), so a word of another language is no typing error."""
+        key = fold(typed)
+        for lang, known in self._known.items():
+            if key in known or any(key.startswith(c) and key[len(c):] in known for c in self._clitics.get(lang, ())):
+                return True
+            if zipf_frequency(typed.lower(), lang) >= REAL_WORD_ZIPF:
+                return True
+        return False
+
+    def _meant(self, typed: str, lang: str, known: dict[str, tuple[str, int]]) -> str | None:
+        key = fold(typed)
+        edits = max_edits(key)
+        if not edits or self._is_known(typed):
+            return None
+        candidates = [c for n in range(len(key) - edits, len(key) + edits + 1)
+                      for c in self._by_length[lang].get(n, ())]
+        found = process.extract(key, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None)
+        if not found:
+            return None
+        nearest = min(distance for _, distance, _ in found)
+        # the most frequent of the nearest; equal counts, the first in alphabetical order (stable across runs)
+        best = min((c for c, distance, _ in found if distance == nearest), key=lambda c: (-known[c][1], c))
+        written = known[best][0]
+        return written[:1].upper() + written[1:] if typed[:1].isupper() and typed[1:2].islower() else written
