@@ -84,6 +84,7 @@ class _Draft:
     section: str
     kind: str
     measure: str
+    listed: bool = False
 
 
 class _Builder:
@@ -93,8 +94,9 @@ class _Builder:
         self.drafts: list[_Draft] = []
         self.skipped: list[str] = []
 
-    def add(self, text: str, start: int, end: int, section: str, kind: str, measure: str = "") -> None:
-        self.drafts.append(_Draft(text, start, end, section, kind, measure))
+    def add(self, text: str, start: int, end: int, section: str, kind: str, measure: str = "",
+            listed: bool = False) -> None:
+        self.drafts.append(_Draft(text, start, end, section, kind, measure, listed))
 
     def continue_last(self, text: str, end: int) -> bool:
         """Join a paragraph broken by a page break or footnote (it starts lower-case mid-sentence)."""
@@ -127,6 +129,7 @@ class _Builder:
                         section=draft.section,
                         kind=draft.kind,  # type: ignore[arg-type]
                         measure=draft.measure,
+                        listed=draft.listed,
                         text=text,
                         start=start,
                         end=end,
@@ -219,7 +222,8 @@ def parse_roadmap(source: str, doc_id: str, title: str, language: str, max_chars
         elif _GOOD_PRACTICE_LABEL.match(raw):
             mode = "good_practice"
         elif in_list:
-            b.add(text, block.start, block.end, path(), "good_practice" if mode == "good_practice" else mode_kind(mode), measure)
+            b.add(text, block.start, block.end, path(), "good_practice" if mode == "good_practice" else mode_kind(mode), measure,
+                  listed=True)
         elif is_list and not axis:
             b.add(text, block.start, block.end, path(), "intro")
         elif is_list:
@@ -280,7 +284,7 @@ def parse_page(source: str, doc_id: str, title: str, language: str, max_chars: i
         start = block.start
         if lead is not None:
             text, start, lead = f"{display_text(lead.text)} {text}", lead.start, None
-        b.add(text, start, block.end, heading or "", "paragraph")
+        b.add(text, start, block.end, heading or "", "paragraph", listed=bool(_LIST_ITEM.match(block.text)))
     if pending_heading is not None:
         b.skipped.append(f"{doc_id}: heading {pending_heading.text!r} has no text under it")
     return b.passages(), b.skipped

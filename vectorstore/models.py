@@ -30,6 +30,7 @@ class Passage(BaseModel):
     end: int
     order: int
     measure: str = ""  # the bold measure a good practice illustrates, if any
+    listed: bool = False  # the document writes it as a list item ("- In 2007, …"): a run of them is a list
     source_hash: str = ""  # hash of the passage text alone: the key of its translations
     translations: dict[str, Translation] = Field(default_factory=dict)
 

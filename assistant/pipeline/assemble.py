@@ -38,6 +38,7 @@ MAX_ITEMS = 12
 ANCHOR_DEPTH = 8  # the best passages whose lead-ins and headings are looked at
 HOWTO_AIDS = 5  # aid cards a how-to answer names at most
 PRACTICES = 3  # good practices a measure brings to a summary
+LEAD_SAYS_IT = 0.5  # share of the question's (idf-weighted) words a lead-in holds when it is what is asked
 HEADING_NAMED = 0.6  # a heading is named by its title when the question holds this share of its words
 _ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
 
@@ -249,12 +250,14 @@ class Assembler:
             for lead, items in self._lists_at(p):
                 if len(items) < 2:
                     continue
-                if key and frame.count is None and not any(
-                        key in self.bank.entry_tokens(x, frame.language) for x in (lead, *items)):
-                    continue
                 announced = _announced(lead.text)
                 count_met = frame.count is not None and len(items) == frame.count
                 lead_cover = wanted.overlap(self.bank.entry_tokens(lead, frame.language))
+                # a list without the question's most specific word is about something else, unless its
+                # lead-in says most of what is asked ("countries or regions": the list names countries)
+                if key and frame.count is None and lead_cover < LEAD_SAYS_IT and not any(
+                        key in self.bank.entry_tokens(x, frame.language) for x in (lead, *items)):
+                    continue
                 items_cover = max((wanted.overlap(self.bank.entry_tokens(i, frame.language)) for i in items),
                                   default=0.0)
                 score = lead_cover + 0.5 * items_cover + (0.5 if count_met else 0.0) + \
@@ -286,9 +289,13 @@ class Assembler:
                 if children:
                     out.append((lead, children))
                 continue
+            # After a lead-in that ends with a colon, the short passages that follow; after any other
+            # passage, the run of list items the document writes after it ("- In 2007, …").
+            colon = _ends_colon(lead)
             items: list[Passage] = []
             for o in after:
-                if o.kind == "heading" or len(o.text) > ITEM_CHARS or o.section != lead.section:
+                if o.kind == "heading" or o.section != lead.section or not (o.listed or colon) or \
+                        (len(o.text) > ITEM_CHARS and not o.listed):
                     break
                 items.append(o)
                 if announced is not None and len(items) == announced:
@@ -297,17 +304,22 @@ class Assembler:
         return out
 
     def _leads_around(self, p: Passage) -> list[Passage]:
-        """``p`` if it introduces a list, the lead-in just before it if ``p`` is an item, and its heading."""
+        """``p`` if it introduces a list, the lead-in just before it if ``p`` is an item (the passage
+        before a run of list items, whatever its last character), and its heading."""
         leads: list[Passage] = []
-        if p.text.rstrip().endswith(":") or p.kind == "heading":
+        if _ends_colon(p) or p.kind == "heading":
             leads.append(p)
+        elif not p.listed and (after := self.tree.following(p, 1)) and after[0].listed:
+            leads.append(p)  # the paragraph a run of list items follows
         doc = self.tree.passages(p.document)
         i = self.tree.position.get(p.passage_id, 0)
         for o in reversed(doc[max(0, i - MAX_ITEMS):i]):
-            if o.text.rstrip().endswith(":") and o.kind != "heading":
+            if o.kind == "heading":
+                break
+            if _ends_colon(o) or (p.listed and not o.listed and o.section == p.section):
                 leads.append(o)
                 break
-            if len(o.text) > ITEM_CHARS or o.kind == "heading":
+            if len(o.text) > ITEM_CHARS and not o.listed:
                 break
         heading = self.tree.heading_of(p)
         if heading is not None and heading is not p:
@@ -379,6 +391,10 @@ class Assembler:
             return True
         found = frozenset().union(*(self.bank.entry_tokens(x, frame.language) for x in passages)) if passages else frozenset()
         return Wanted(self.bank, frame.language, rest).overlap(found) >= 0.5
+
+
+def _ends_colon(p: Passage) -> bool:
+    return p.kind != "heading" and p.text.rstrip().endswith(":")
 
 
 def _sentence_like(p: Passage) -> bool:

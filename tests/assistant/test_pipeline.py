@@ -57,6 +57,19 @@ def test_a_lead_in_brings_the_items_it_announces(assistant):
     assert len([u for u in ctx.units if u.role == "item"]) == 4
 
 
+def test_a_run_of_list_items_is_a_list_whatever_ends_the_paragraph_before_it(assistant):
+    """The European Commission page lists its protocols as bullets after a paragraph ending with a
+    period: every item comes, in the asker's language, the last one (Korea) too."""
+    for question, korea in (("Which countries or regions has the EU concluded cultural cooperation protocols "
+                             "or agreements with?", "Korea"),
+                            ("Avec quels pays l'UE a-t-elle conclu des protocoles de coopération culturelle ?", "Corée")):
+        frame, _, ctx = _stages(assistant, question)
+        items = [u.passage for u in ctx.units if u.role == "item"]
+        assert ctx.structure == "list" and len(items) == 4 and all(p.listed for p in items)
+        assert korea in items[-1].text_in(frame.language)
+        assert korea in assistant.answer(question).answer
+
+
 def test_a_comparison_searches_each_side(assistant):
     frame, retrieval, ctx = _stages(assistant, "Compare Culturethèque and MyFrenchFilmFestival.")
     assert [s.label for s in retrieval.sides] == ["Culturethèque", "MyFrenchFilmFestival"]

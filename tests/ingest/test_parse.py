@@ -11,6 +11,17 @@ def _roadmap():
     return passages
 
 
+def test_bullets_are_recorded_as_list_items_and_paragraphs_are_not():
+    page = "Title of the page\n\nSome heading\n\nThe EU has concluded protocols.\n\n- In 2007, one protocol.\n\n" \
+           "- In 2010, another protocol.\n\nA closing paragraph that is long enough to be a paragraph.\n"
+    passages, _ = parse_page(page, "doc", "Doc", "en")
+    assert [(p.text, p.listed) for p in passages if p.kind != "heading"][-4:] == [
+        ("The EU has concluded protocols.", False), ("In 2007, one protocol.", True),
+        ("In 2010, another protocol.", True), ("A closing paragraph that is long enough to be a paragraph.", False)]
+    roadmap = _roadmap()
+    assert any(p.listed for p in roadmap) and not any(p.listed for p in roadmap if p.kind in ("heading", "measure"))
+
+
 def test_roadmap_sections_follow_axis_objective_sub_objective():
     chimeres = next(p for p in _roadmap() if p.text.startswith("Le programme Chimères"))
     assert chimeres.kind == "good_practice"
