@@ -345,48 +345,93 @@ def _console_failures_only(session: Session) -> None:
     session.errors = [e for e in session.errors if "Failed to load resource" not in e and "ERR_" not in e]
 
 
-def test_a_failed_answer_says_so_in_the_page_language_and_retries_the_same_question(session: Session) -> None:
-    page = session.page
+# What the page says for each way an answer can fail, in each language: (how the request fails, what it says).
+FAILURES = {
+    "fr": {"network": "Impossible de joindre le serveur", "busy": "Trop de questions d'un coup",
+           "invalid": "ne peut pas être envoyée", "server": "Le serveur a rencontré une erreur",
+           "stream": "Le serveur a rencontré une erreur", "stopped": "Réponse interrompue",
+           "timeout": "Le serveur ne répond plus", "retry": "Réessayer"},
+    "ar": {"network": "تعذر الوصول إلى الخادم", "busy": "أسئلة كثيرة دفعة واحدة",
+           "invalid": "لا يمكن إرسال هذا السؤال", "server": "واجه الخادم خطأ",
+           "stream": "واجه الخادم خطأ", "stopped": "أوقفت الإجابة",
+           "timeout": "توقف الخادم عن الاستجابة", "retry": "أعد المحاولة"},
+}
+FAILING = {  # how the stream request is made to fail
+    "network": lambda route: route.abort("connectionrefused"),
+    "busy": lambda route: route.fulfill(status=429, body="{}", content_type="application/json"),
+    "invalid": lambda route: route.fulfill(status=422, body="{}", content_type="application/json"),
+    "server": lambda route: route.fulfill(status=500, body="{}", content_type="application/json"),
+    "stream": lambda route: route.fulfill(status=200, content_type="text/event-stream",
+                                          body='event: token\ndata: "Le"\n\nevent: error\ndata: {}\n\n'),
+}
+
+
+@pytest.mark.parametrize("device, lang", [("desktop", "fr"), ("phone", "ar")])
+def test_every_failure_is_said_in_the_page_language_and_retries_the_same_question(
+        browser, base_url: str, device: str, lang: str) -> None:
+    s = Session(browser, base_url, f"failures-{device}-{lang}", locale=LOCALES[lang], **DEVICES[device])
+    page = s.page
+    question = QUESTIONS[lang]
+    said = FAILURES[lang]
     page.goto("/")
-    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))  # the server is gone
     box = page.locator('textarea[name="message"]')
-    box.fill(NOVEMBRE)
-    box.press("Enter")
-    failed = page.locator('[data-role="answer"].failed')
-    failed.wait_for()
-    text = failed.inner_text()
-    assert "Impossible de joindre le serveur" in text and "Failed to fetch" not in text
-    assert box.input_value() == NOVEMBRE  # the question is kept
-    session.shot("failed")
-    page.unroute("**/api/chat/stream")
-    failed.locator('[data-role="retry"]').click()
-    answer = page.locator('[data-role="answer"][data-message-id]')
-    answer.wait_for()
-    assert "Novembre Numérique" in answer.inner_text()
-    assert page.locator('[data-role="question"]').count() == 1  # the failed pair gave way to the answer
-    _console_failures_only(session)
+    for kind, fail in FAILING.items():
+        page.route("**/api/chat/stream", fail)
+        box.fill(question)
+        s.press(page.locator('[data-role="send"]'))
+        failed = page.locator('[data-role="answer"].failed').last
+        failed.wait_for()
+        text = failed.locator(".text").inner_text()
+        assert said[kind] in text, (kind, text)
+        assert "Failed to fetch" not in text and in_language(lang, text)
+        assert failed.locator('[data-role="retry"]').inner_text() == said["retry"]
+        assert box.input_value() == question  # the question is kept
+        focused(page, "#message")
+        page.unroute("**/api/chat/stream")
+        if kind == "network":
+            s.shot("failed")
+            in_sight_above_the_input(page, failed.locator('[data-role="retry"]'))
+            assert no_sideways_scroll(page)
+            assert page.locator('[data-role="counter"]').get_attribute("dir") == "ltr"  # "41 / 2000", not reversed
+            # the focus ring is not the red of the failed answer's frame
+            page.keyboard.press("Tab")
+            ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                                 " return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; })()")
+            frame = failed.evaluate("e => getComputedStyle(e).borderColor")
+            assert ring[0] == "solid" and ring[1] >= 2 and ring[2] != frame, (ring, frame)
+        box.fill("")
 
-
-def test_stop_ends_an_answer_that_does_not_come_and_a_silent_server_times_out(session: Session) -> None:
-    page = session.page
-    page.goto("/")
     page.route("**/api/chat/stream", lambda route: None)  # a server that never answers
-    box = page.locator('textarea[name="message"]')
-    box.fill(NOVEMBRE)
+    box.fill(question)
     box.press("Enter")
     stop = page.locator('[data-role="stop"]')
     stop.wait_for(state="visible")
-    stop.click()
-    stopped = page.locator('[data-role="answer"].failed')
+    assert stop.inner_text() == ("إيقاف" if lang == "ar" else "Arrêter")
+    s.press(stop)
+    stopped = page.locator('[data-role="answer"].failed').last
     stopped.wait_for()
-    assert "Réponse interrompue" in stopped.inner_text()
+    assert said["stopped"] in stopped.inner_text()
     assert stop.is_hidden() and page.locator('[data-role="send"]').is_enabled()
+    failures = page.locator('[data-role="answer"].failed').count()
     page.evaluate("document.querySelector('form[data-role=ask]').dataset.idleMs = '800'")
-    stopped.locator('[data-role="retry"]').click()
-    timed_out = page.locator('[data-role="answer"].failed', has_text="ne répond plus")
+    s.press(stopped.locator('[data-role="retry"]'))  # in place of the stopped pair
+    timed_out = page.locator('[data-role="answer"].failed', has_text=said["timeout"])
     timed_out.wait_for(timeout=10_000)
-    assert page.locator('[data-role="retry"]').count() == 1
-    _console_failures_only(session)
+    assert page.locator('[data-role="answer"].failed').count() == failures
+    assert box.input_value() == question
+    s.shot("timed-out")
+
+    page.unroute("**/api/chat/stream")
+    questions = page.locator('[data-role="question"]').count()
+    s.press(timed_out.locator('[data-role="retry"]'))
+    answer = page.locator('[data-role="answer"][data-message-id]')
+    answer.wait_for()
+    assert answer.get_attribute("dir") == DIRS[lang] and answer.get_attribute("lang") == lang
+    assert page.locator('[data-role="question"]').count() == questions  # the failed pair gave way to the answer
+    page.locator('[data-role="conversation"]').first.wait_for()
+    s.shot("answered")
+    _console_failures_only(s)
+    s.close()
 
 
 def test_an_empty_or_overlong_question_is_explained_not_sent_nor_cut(session: Session) -> None:
@@ -438,34 +483,6 @@ def test_api_docs_render_from_vendored_files_under_their_csp(session: Session) -
     assert page.locator(".swagger-ui .opblock").count() >= 10  # every route of /openapi.json
     session.shot("docs")
     # the session's close() asserts that nothing was blocked (a CSP violation is a console error)
-
-
-def test_on_a_phone_in_arabic_a_failure_is_said_in_arabic_and_retried(browser, base_url: str) -> None:
-    s = Session(browser, base_url, "phone-ar-retry", viewport={"width": 390, "height": 844}, locale="ar",
-                is_mobile=True, has_touch=True)
-    page = s.page
-    page.goto("/?lang=ar")
-    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))
-    box = page.locator('textarea[name="message"]')
-    box.fill(ARABIC)
-    page.locator('[data-role="send"]').tap()
-    failed = page.locator('[data-role="answer"].failed')
-    failed.wait_for()
-    assert "تعذر الوصول إلى الخادم" in failed.inner_text() and box.input_value() == ARABIC
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    assert page.locator('[data-role="counter"]').get_attribute("dir") == "ltr"  # "41 / 2000", not reversed
-    s.shot("failed")
-    page.unroute("**/api/chat/stream")
-    failed.locator('[data-role="retry"]').tap()
-    answer = page.locator('[data-role="answer"][data-message-id]')
-    answer.wait_for()
-    assert answer.get_attribute("dir") == "rtl"
-    # the history sits above the conversation on a phone, with the new conversation in it
-    assert page.locator(".sidebar").bounding_box()["y"] < page.locator('[data-role="messages"]').bounding_box()["y"]
-    page.locator('[data-role="conversation"]').first.wait_for()
-    s.shot("answered")
-    _console_failures_only(s)
-    s.close()
 
 
 def test_html_in_a_question_stays_text(session: Session) -> None:
