@@ -82,6 +82,11 @@ class Session:
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.name = name
         self.step = 0
+        self.phone = bool(options.get("has_touch"))
+
+    def press(self, locator) -> None:
+        """A tap on a touch screen, a click elsewhere."""
+        locator.tap() if self.phone else locator.click()
 
     def shot(self, label: str, **options) -> Path:
         self.step += 1
@@ -115,6 +120,44 @@ def session(browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[
                 viewport={"width": 1280, "height": 860})
     yield s
     s.close()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DEVICES = {"desktop": {"viewport": {"width": 1280, "height": 860}}, "phone": PHONE}
+LOCALES = {"fr": "fr-FR", "ar": "ar"}
+DIRS = {"fr": "ltr", "ar": "rtl"}
+QUESTIONS = {"fr": NOVEMBRE, "ar": ARABIC}
+ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff]")
+LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ]{2,}")
+
+
+def in_language(lang: str, text: str) -> bool:
+    """Interface text in Arabic has no Latin word; in French, no Arabic letter."""
+    if lang == "ar":
+        return bool(ARABIC_LETTERS.search(text)) and not LATIN_WORD.search(text)
+    return not ARABIC_LETTERS.search(text)
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def in_sight_above_the_input(page, locator) -> None:
+    """The element is on the screen, and not under the question box (which stays at the bottom)."""
+    box = locator.bounding_box()
+    ask = page.locator('form[data-role="ask"]').bounding_box()
+    assert box is not None and ask is not None
+    assert 0 <= box["y"] and box["y"] + box["height"] <= ask["y"] + 1, (box, ask)
+    assert 0 <= box["x"] and box["x"] + box["width"] <= page.viewport_size["width"] + 1, box
+
+
+def focused(page, selector: str) -> None:
+    page.wait_for_function("s => document.activeElement && document.activeElement.matches(s)", arg=selector)
+
+
+def page_language(page) -> tuple[str | None, str | None]:
+    html = page.locator("html")
+    return html.get_attribute("lang"), html.get_attribute("dir")
 
 
 def test_question_streams_a_cited_answer(session: Session) -> None:
@@ -302,48 +345,93 @@ def _console_failures_only(session: Session) -> None:
     session.errors = [e for e in session.errors if "Failed to load resource" not in e and "ERR_" not in e]
 
 
-def test_a_failed_answer_says_so_in_the_page_language_and_retries_the_same_question(session: Session) -> None:
-    page = session.page
+# What the page says for each way an answer can fail, in each language: (how the request fails, what it says).
+FAILURES = {
+    "fr": {"network": "Impossible de joindre le serveur", "busy": "Trop de questions d'un coup",
+           "invalid": "ne peut pas être envoyée", "server": "Le serveur a rencontré une erreur",
+           "stream": "Le serveur a rencontré une erreur", "stopped": "Réponse interrompue",
+           "timeout": "Le serveur ne répond plus", "retry": "Réessayer"},
+    "ar": {"network": "تعذر الوصول إلى الخادم", "busy": "أسئلة كثيرة دفعة واحدة",
+           "invalid": "لا يمكن إرسال هذا السؤال", "server": "واجه الخادم خطأ",
+           "stream": "واجه الخادم خطأ", "stopped": "أوقفت الإجابة",
+           "timeout": "توقف الخادم عن الاستجابة", "retry": "أعد المحاولة"},
+}
+FAILING = {  # how the stream request is made to fail
+    "network": lambda route: route.abort("connectionrefused"),
+    "busy": lambda route: route.fulfill(status=429, body="{}", content_type="application/json"),
+    "invalid": lambda route: route.fulfill(status=422, body="{}", content_type="application/json"),
+    "server": lambda route: route.fulfill(status=500, body="{}", content_type="application/json"),
+    "stream": lambda route: route.fulfill(status=200, content_type="text/event-stream",
+                                          body='event: token\ndata: "Le"\n\nevent: error\ndata: {}\n\n'),
+}
+
+
+@pytest.mark.parametrize("device, lang", [("desktop", "fr"), ("phone", "ar")])
+def test_every_failure_is_said_in_the_page_language_and_retries_the_same_question(
+        browser, base_url: str, device: str, lang: str) -> None:
+    s = Session(browser, base_url, f"failures-{device}-{lang}", locale=LOCALES[lang], **DEVICES[device])
+    page = s.page
+    question = QUESTIONS[lang]
+    said = FAILURES[lang]
     page.goto("/")
-    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))  # the server is gone
     box = page.locator('textarea[name="message"]')
-    box.fill(NOVEMBRE)
-    box.press("Enter")
-    failed = page.locator('[data-role="answer"].failed')
-    failed.wait_for()
-    text = failed.inner_text()
-    assert "Impossible de joindre le serveur" in text and "Failed to fetch" not in text
-    assert box.input_value() == NOVEMBRE  # the question is kept
-    session.shot("failed")
-    page.unroute("**/api/chat/stream")
-    failed.locator('[data-role="retry"]').click()
-    answer = page.locator('[data-role="answer"][data-message-id]')
-    answer.wait_for()
-    assert "Novembre Numérique" in answer.inner_text()
-    assert page.locator('[data-role="question"]').count() == 1  # the failed pair gave way to the answer
-    _console_failures_only(session)
+    for kind, fail in FAILING.items():
+        page.route("**/api/chat/stream", fail)
+        box.fill(question)
+        s.press(page.locator('[data-role="send"]'))
+        failed = page.locator('[data-role="answer"].failed').last
+        failed.wait_for()
+        text = failed.locator(".text").inner_text()
+        assert said[kind] in text, (kind, text)
+        assert "Failed to fetch" not in text and in_language(lang, text)
+        assert failed.locator('[data-role="retry"]').inner_text() == said["retry"]
+        assert box.input_value() == question  # the question is kept
+        focused(page, "#message")
+        page.unroute("**/api/chat/stream")
+        if kind == "network":
+            s.shot("failed")
+            in_sight_above_the_input(page, failed.locator('[data-role="retry"]'))
+            assert no_sideways_scroll(page)
+            assert page.locator('[data-role="counter"]').get_attribute("dir") == "ltr"  # "41 / 2000", not reversed
+            # the focus ring is not the red of the failed answer's frame
+            page.keyboard.press("Tab")
+            ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                                 " return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; })()")
+            frame = failed.evaluate("e => getComputedStyle(e).borderColor")
+            assert ring[0] == "solid" and ring[1] >= 2 and ring[2] != frame, (ring, frame)
+        box.fill("")
 
-
-def test_stop_ends_an_answer_that_does_not_come_and_a_silent_server_times_out(session: Session) -> None:
-    page = session.page
-    page.goto("/")
     page.route("**/api/chat/stream", lambda route: None)  # a server that never answers
-    box = page.locator('textarea[name="message"]')
-    box.fill(NOVEMBRE)
+    box.fill(question)
     box.press("Enter")
     stop = page.locator('[data-role="stop"]')
     stop.wait_for(state="visible")
-    stop.click()
-    stopped = page.locator('[data-role="answer"].failed')
+    assert stop.inner_text() == ("إيقاف" if lang == "ar" else "Arrêter")
+    s.press(stop)
+    stopped = page.locator('[data-role="answer"].failed').last
     stopped.wait_for()
-    assert "Réponse interrompue" in stopped.inner_text()
+    assert said["stopped"] in stopped.inner_text()
     assert stop.is_hidden() and page.locator('[data-role="send"]').is_enabled()
+    failures = page.locator('[data-role="answer"].failed').count()
     page.evaluate("document.querySelector('form[data-role=ask]').dataset.idleMs = '800'")
-    stopped.locator('[data-role="retry"]').click()
-    timed_out = page.locator('[data-role="answer"].failed', has_text="ne répond plus")
+    s.press(stopped.locator('[data-role="retry"]'))  # in place of the stopped pair
+    timed_out = page.locator('[data-role="answer"].failed', has_text=said["timeout"])
     timed_out.wait_for(timeout=10_000)
-    assert page.locator('[data-role="retry"]').count() == 1
-    _console_failures_only(session)
+    assert page.locator('[data-role="answer"].failed').count() == failures
+    assert box.input_value() == question
+    s.shot("timed-out")
+
+    page.unroute("**/api/chat/stream")
+    questions = page.locator('[data-role="question"]').count()
+    s.press(timed_out.locator('[data-role="retry"]'))
+    answer = page.locator('[data-role="answer"][data-message-id]')
+    answer.wait_for()
+    assert answer.get_attribute("dir") == DIRS[lang] and answer.get_attribute("lang") == lang
+    assert page.locator('[data-role="question"]').count() == questions  # the failed pair gave way to the answer
+    page.locator('[data-role="conversation"]').first.wait_for()
+    s.shot("answered")
+    _console_failures_only(s)
+    s.close()
 
 
 def test_an_empty_or_overlong_question_is_explained_not_sent_nor_cut(session: Session) -> None:
@@ -395,34 +483,6 @@ def test_api_docs_render_from_vendored_files_under_their_csp(session: Session) -
     assert page.locator(".swagger-ui .opblock").count() >= 10  # every route of /openapi.json
     session.shot("docs")
     # the session's close() asserts that nothing was blocked (a CSP violation is a console error)
-
-
-def test_on_a_phone_in_arabic_a_failure_is_said_in_arabic_and_retried(browser, base_url: str) -> None:
-    s = Session(browser, base_url, "phone-ar-retry", viewport={"width": 390, "height": 844}, locale="ar",
-                is_mobile=True, has_touch=True)
-    page = s.page
-    page.goto("/?lang=ar")
-    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))
-    box = page.locator('textarea[name="message"]')
-    box.fill(ARABIC)
-    page.locator('[data-role="send"]').tap()
-    failed = page.locator('[data-role="answer"].failed')
-    failed.wait_for()
-    assert "تعذر الوصول إلى الخادم" in failed.inner_text() and box.input_value() == ARABIC
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    assert page.locator('[data-role="counter"]').get_attribute("dir") == "ltr"  # "41 / 2000", not reversed
-    s.shot("failed")
-    page.unroute("**/api/chat/stream")
-    failed.locator('[data-role="retry"]').tap()
-    answer = page.locator('[data-role="answer"][data-message-id]')
-    answer.wait_for()
-    assert answer.get_attribute("dir") == "rtl"
-    # the history sits above the conversation on a phone, with the new conversation in it
-    assert page.locator(".sidebar").bounding_box()["y"] < page.locator('[data-role="messages"]').bounding_box()["y"]
-    page.locator('[data-role="conversation"]').first.wait_for()
-    s.shot("answered")
-    _console_failures_only(s)
-    s.close()
 
 
 def test_html_in_a_question_stays_text(session: Session) -> None:
@@ -500,21 +560,194 @@ def test_aid_finder_gives_fitting_cards_or_an_honest_none(browser, base_url: str
     s.close()
 
 
-def test_phone_layout_does_not_scroll_sideways(browser, base_url: str) -> None:
-    s = Session(browser, base_url, "phone", viewport={"width": 390, "height": 844}, locale="ar",
-                is_mobile=True, has_touch=True)
-    s.page.goto("/")
-    s.ask(ARABIC)
-    assert s.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    s.shot("chat", full_page=True)
-    s.page.locator('a[data-citation="1"]').first.tap()
-    s.page.locator('[data-role="passage"]').wait_for(state="visible")
+# One person's way through the chat, in each language: what they type and what the page says back.
+WALKS = {
+    "fr": {"follow_up": "Qui l'organise ?", "searched": "Question comprise :", "other": "Qu'est-ce que le Pass Culture ?",
+           "search": "novembre NUMERIQUE", "title": "Le festival, à relire", "empty": "Écrivez d'abord une question",
+           "too_long": "2000 au plus", "new_chat": "Nouvelle discussion", "thanks": "Merci",
+           "confirm": "C'est définitif", "back": "Retour à la discussion"},
+    "ar": {"follow_up": "ومن ينظمه؟", "searched": "فُهم السؤال على أنه:", "other": "ما هي منصة كولتوريتيك؟",
+           "search": "نوفمبر", "title": "المهرجان، للمراجعة", "empty": "اكتب سؤالا أولا",
+           "too_long": "والحد الأقصى 2000", "new_chat": "محادثة جديدة", "thanks": "شكرا",
+           "confirm": "لا يمكن التراجع", "back": "العودة إلى المحادثة"},
+}
+
+
+@pytest.mark.parametrize("device, lang", [("phone", "ar"), ("desktop", "fr")])
+def test_a_walk_through_the_chat(browser, base_url: str, web_store: Store, device: str, lang: str) -> None:
+    """Every item of the chat people expect, one after the other as a person meets them, on a 390×844 phone
+    in Arabic and on a desktop in French (the interface language from the browser's, as a visitor's)."""
+    s = Session(browser, base_url, f"walk-{device}-{lang}", locale=LOCALES[lang], **DEVICES[device])
+    page = s.page
+    walk = WALKS[lang]
+    ask_status = page.locator('[data-role="ask-status"]')
+
+    # arriving: the page in the reader's language, the question box focused, "New chat" and the history on
+    # the screen above it (on a phone too: not pushed below the conversation)
+    page.goto("/")
+    assert page_language(page) == (lang, DIRS[lang])
+    focused(page, "#message")
+    new_chat = page.locator(".new-chat")
+    assert new_chat.inner_text() == walk["new_chat"]
+    for element in (new_chat, page.locator("#history-title"), page.locator("#conv-q")):
+        in_sight_above_the_input(page, element)
+    assert no_sideways_scroll(page)
+    s.shot("start")
+
+    # the skip link moves the focus to the conversation, without a reload
+    page.evaluate("window.__sameDocument = true")
+    page.locator(".skip-link").focus()
+    page.keyboard.press("Enter")
+    focused(page, "#main")
+    assert page.evaluate("window.__sameDocument") is True
+
+    # an empty or overlong question is explained, in the page's language, not sent nor cut; the box grows
+    box = page.locator('textarea[name="message"]')
+    box.fill("   ")
+    box.press("Enter")
+    assert walk["empty"] in ask_status.inner_text() and in_language(lang, ask_status.inner_text())
+    start_height = box.bounding_box()["height"]
+    long = ("ثقافة " if lang == "ar" else "culture ") * 400
+    box.fill(long)
+    assert box.input_value() == long
+    counter = page.locator('[data-role="counter"]')
+    assert counter.inner_text().startswith(f"{len(long)} / 2000") and "over" in counter.get_attribute("class")
+    assert counter.is_visible()
+    box.press("Enter")
+    assert walk["too_long"] in ask_status.inner_text() and in_language(lang, ask_status.inner_text())
+    assert box.bounding_box()["height"] > start_height + 20
+    assert page.locator('[data-role="question"]').count() == 0
+    s.shot("too-long")
+    box.fill("")
+
+    # the first answer: streamed, right-to-left in Arabic; the URL, language links and export follow it
+    answer = s.ask(QUESTIONS[lang])
+    assert page.evaluate("window.__busySeen") is True
+    assert answer.get_attribute("dir") == DIRS[lang] and answer.get_attribute("lang") == lang
+    first = page.url.rsplit("/", 1)[-1]
+    assert re.fullmatch(r"[0-9a-f]{32}", first)
+    assert page.locator('a[data-lang="en"]').get_attribute("href") == f"/c/{first}?lang=en"
+    export = page.locator('[data-role="export"] a')
+    assert export.is_visible() and export.get_attribute("href") == f"/api/conversations/{first}/export.md"
+    item = page.locator(f'[data-conversation-id="{first}"]')
+    item.wait_for()
+    assert item.locator("time").get_attribute("datetime").endswith("Z") and item.locator("time").inner_text().strip()
+    assert no_sideways_scroll(page)
+    s.shot("answer", full_page=True)
+
+    # a follow-up shows, in the page's language, the question it was searched as
+    follow = s.ask(walk["follow_up"])
+    searched = follow.locator('[data-role="searched"]')
+    assert searched.locator(".label").inner_text() == walk["searched"]
+    assert QUESTIONS[lang].split()[2].strip("?؟") in searched.inner_text()
+
+    # a citation: its link names the passage's anchor and the reader's language; it opens the passage beside
+    # the answer (over the whole screen on a phone) with the focus in it, and closing gives the focus back
+    cite = follow.locator('a[data-citation="1"]').first
+    assert re.fullmatch(rf"/passages/[0-9a-f]+\?tr={lang}(&s=[0-9.]+)?#p-[0-9a-f]+", cite.get_attribute("href"))
+    s.press(cite)
+    panel = page.locator('[data-role="passage"]')
+    panel.wait_for(state="visible")
+    focused(page, '[data-role="passage"]')
+    bounds = panel.bounding_box()
+    assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= page.viewport_size["width"] + 1
+    if device == "phone":
+        assert bounds["width"] >= page.viewport_size["width"] - 1
+    assert in_language(lang, panel.locator("#panel-title").inner_text())
     s.shot("panel")
+    s.press(panel.locator('[data-action="close-panel"]'))
+    panel.wait_for(state="hidden")
+    focused(page, f'#{follow.get_attribute("id")} a[data-citation="1"]')
+
+    # a new chat, then back to the first one from the history: it opens at its latest exchange
+    s.press(new_chat)
+    page.wait_for_url(re.compile(r"/$"))
+    focused(page, "#message")
+    s.ask(walk["other"])
+    other = page.url.rsplit("/", 1)[-1]
+    items = page.locator('[data-role="conversation"]')
+    items.nth(1).wait_for()
+    assert items.count() == 2
+    s.press(page.locator(f'[data-conversation-id="{first}"] a'))
+    page.wait_for_url(re.compile(rf"/c/{first}#latest$"))
+    assert page.evaluate("document.documentElement.scrollHeight > window.innerHeight")  # there is somewhere to scroll
+    latest = page.locator('[data-role="question"]').last
+    assert latest.inner_text().strip().endswith(walk["follow_up"])
+    in_sight_above_the_input(page, latest)
+    s.shot("latest")
+
+    # feedback: the vote, then reasons and a comment added after it, stored; the focus on what the page says
+    answer = page.locator('[data-role="answer"]').last
+    message_id = answer.get_attribute("data-message-id")
+    s.press(answer.locator('button[data-vote="down"]'))
+    focused(page, f'#m-{message_id} [data-role="feedback-status"]')
+    status = answer.locator('[data-role="feedback-status"]')
+    assert walk["thanks"] in status.inner_text() and in_language(lang, status.inner_text())
+    form = answer.locator('[data-role="feedback"]')
+    s.press(form.locator("details > summary"))
+    reason = form.locator('label', has=page.locator('input[value="wrong_source"]'))
+    assert in_language(lang, reason.inner_text())
+    s.press(reason)
+    comment = "المصدر الثاني خارج الموضوع." if lang == "ar" else "La deuxième source est hors sujet."
+    form.locator('textarea[name="comment"]').fill(comment)
+    with page.expect_response(lambda r: r.url.endswith(f"/m/{message_id}/feedback") and r.ok):
+        s.press(form.locator('[data-role="feedback-send"]'))
+    focused(page, f'#m-{message_id} [data-role="feedback-status"]')
+    [row] = [r for r in web_store.feedback_rows("down") if r["message_id"] == message_id]
+    assert row["reasons"] == ["wrong_source"] and row["comment"] == comment
+    s.shot("feedback")
+
+    # the history: searched as typed, renamed (the focus on the new name), one deleted after confirming
+    page.locator("#conv-q").fill(walk["search"])
+    page.wait_for_function("() => document.querySelectorAll('[data-role=conversation]').length === 1")
+    assert items.first.get_attribute("data-conversation-id") == first
+    page.locator("#conv-q").fill("")
+    page.wait_for_function("() => document.querySelectorAll('[data-role=conversation]').length === 2")
+    item = page.locator(f'[data-conversation-id="{first}"]')
+    s.press(item.locator(".conv-actions > summary"))
+    item.locator('input[name="title"]').fill(walk["title"])
+    s.press(item.locator('[data-role="rename"] button'))
+    page.locator(f'[data-conversation-id="{first}"] a', has_text=walk["title"]).wait_for()
+    assert web_store.conversation(first).title == walk["title"]
+    page.wait_for_function("t => document.activeElement && document.activeElement.textContent === t",
+                           arg=walk["title"])
+    item = page.locator(f'[data-conversation-id="{other}"]')
+    s.press(item.locator(".conv-actions > summary"))
+    s.press(item.locator(".confirm > summary"))
+    confirm = item.locator('[data-role="delete"] p')
+    assert walk["confirm"] in confirm.inner_text() and in_language(lang, confirm.inner_text())
+    assert item.locator('[data-role="confirm-delete"]').is_visible()
+    s.shot("confirm-delete")
+    s.press(item.locator('[data-role="confirm-delete"]'))
+    page.locator(f'[data-conversation-id="{other}"]').wait_for(state="detached")
+    focused(page, "#conv-q")
+    assert web_store.conversation(other) is None and items.count() == 1
+    assert no_sideways_scroll(page)
+
+    # the passage page: in the reader's language throughout, the cited sentence marked and on the screen
+    cite = page.locator('[data-role="answer"]').first.locator('a[data-citation="1"]').first
+    s.press(cite)
+    page.locator('[data-role="passage"]').wait_for(state="visible")
+    s.press(page.locator('[data-role="passage-link"]'))
+    page.wait_for_url(re.compile(r".*/passages/[0-9a-f]+.*"))
+    assert page_language(page) == (lang, DIRS[lang])
+    assert walk["back"] in page.locator(".breadcrumbs").inner_text()
+    highlighted = page.locator('[data-role="highlight"]')
+    assert highlighted.locator("mark").count() >= 1
+    mark = highlighted.locator("mark").first.bounding_box()
+    assert 0 <= mark["y"] < page.viewport_size["height"]
+    if lang == "ar":  # the documents are French: each heading and paragraph beside its Arabic translation
+        translated = page.locator('.section-text [data-role="translation"] blockquote[lang="ar"][dir="rtl"]')
+        assert translated.count() == page.locator(".section-text .para").count() > 1
+        assert highlighted.locator('[data-role="translation"] mark').count() >= 1
+    assert no_sideways_scroll(page)
+    s.shot("passage-page")
     s.close()
 
 
 def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
@@ -522,24 +755,41 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("lang, scheme", [("fr", "light"), ("ar", "light"), ("fr", "dark"), ("ar", "dark")])
-def test_accessibility_of_chat_and_passage_pages(browser, base_url: str, lang: str, scheme: str) -> None:
+@pytest.mark.parametrize("device, lang", [("desktop", "fr"), ("desktop", "ar"), ("phone", "fr"), ("phone", "ar")])
+def test_accessibility_of_every_page_light_and_dark(browser, base_url: str, device: str, lang: str) -> None:
     # axe is injected as a script: this context alone bypasses the CSP that would (rightly) block it.
-    s = Session(browser, base_url, f"axe-{lang}-{scheme}", bypass_csp=True, viewport={"width": 1280, "height": 860},
-                color_scheme=scheme)
+    s = Session(browser, base_url, f"axe-{device}-{lang}", bypass_csp=True, locale=LOCALES[lang], **DEVICES[device])
     page = s.page
+
+    def no_violations(label: str) -> None:
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            assert axe_violations(page) == [], (label, scheme)
+            s.shot(f"{label}-{scheme}")
+
     page.goto(f"/?lang={lang}")
-    assert axe_violations(page) == []
-    answer = s.ask(NOVEMBRE if lang == "fr" else ARABIC)
-    answer.locator('a[data-citation="1"]').first.click()
+    no_violations("empty")
+    # a failed answer (its red frame and Retry), then an answer with every fold of the page open
+    page.route("**/api/chat/stream", lambda route: route.abort("connectionrefused"))
+    page.locator('textarea[name="message"]').fill(QUESTIONS[lang])
+    s.press(page.locator('[data-role="send"]'))
+    page.locator('[data-role="answer"].failed').wait_for()
+    page.unroute("**/api/chat/stream")
+    answer = s.ask(QUESTIONS[lang])
+    s.press(answer.locator('[data-role="feedback"] details > summary'))
+    item = page.locator('[data-role="conversation"]').first
+    s.press(item.locator(".conv-actions > summary"))
+    s.press(item.locator(".confirm > summary"))
+    no_violations("chat")
+    s.press(answer.locator('a[data-citation="1"]').first)
     page.locator('[data-role="passage"]').wait_for(state="visible")
-    assert axe_violations(page) == []
-    s.shot("chat")
+    no_violations("panel")
     href = answer.locator('a[data-citation="1"]').first.get_attribute("href")
-    page.goto(f"{href}?tr={lang}")
-    assert axe_violations(page) == []
+    page.goto(href)
+    no_violations("passage")
     page.goto("/aids")
-    assert axe_violations(page) == []
+    no_violations("aids")
+    _console_failures_only(s)
     s.close()
 
 
