@@ -9,7 +9,8 @@ auto-merging and sentence-window ideas, on the heading tree ingest recorded):
   the count and the level the question names) wins; none matching, the list is the best passages.
 - **outline**: the heading the question names ("l'objectif 3 de l'axe I", "the roadmap") brings the
   headings at the level asked, or one level below it, or its measures where it has no sub-headings.
-- **summary**: the document or heading asked about brings its parts, each with its opening sentence.
+- **summary**: the document or heading asked about brings its parts, each with its opening sentence
+  and, for a heading's parts, the first good practice (what it does, by the names the documents give).
 - **comparison**: each side's best passages, searched apart (``retrieve``).
 - **howto**: the aid cards that fit the asker (the aid finder's model, ``assistant/aidmatch.py``), with
   their passages; confident when the asker said who they are (a profile) and one fits.
@@ -46,7 +47,7 @@ _ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
 @dataclass
 class Unit:
     passage: Passage
-    role: str  # "hit", "lead", "item", "part", "side", "aid"
+    role: str  # "hit", "lead", "item", "part", "example", "side", "aid"
     label: str = ""  # what a part, a side or an aid is called in the answer
     group: int = 0  # the side of a comparison
 
@@ -174,6 +175,11 @@ class Assembler:
                 body = [p for p in self.tree.body(part, document, subtree=True) if _sentence_like(p)]
                 if body:
                     ctx.units.append(Unit(body[0], "part", label=part.text_in(frame.language)))
+                # a part of a heading says what it does by its first example (the programmes and places
+                # the documents name); a whole document's parts are too broad for one example to stand for
+                example = next((p for p in body[1:] if p.kind == "good_practice"), None)
+                if target is not None and example is not None and body[0].kind != "good_practice":
+                    ctx.units.append(Unit(example, "example"))
         else:
             ctx.units.extend(Unit(p, "part") for p in self.tree.body(target, document, subtree=True)
                              if p is not opening and _sentence_like(p))

@@ -109,7 +109,7 @@ class ExtractiveAnswerer:
         replies = pack(lang).replies
         lines = []
         for u in ctx.units:
-            if u.role in ("lead", "part"):
+            if u.role in ("lead", "part", "example"):
                 text, passage, shown = self._first(u.passage, lang, whole=False)
                 lines.append(Line(text, passage, shown, label=_unstop(u.label)))
         subject = _unstop(ctx.subject) if ctx.subject else ""

@@ -70,6 +70,20 @@ def test_a_run_of_list_items_is_a_list_whatever_ends_the_paragraph_before_it(ass
         assert korea in assistant.answer(question).answer
 
 
+def test_a_summary_of_a_heading_gives_each_part_and_its_first_example(assistant):
+    frame, _, ctx = _stages(assistant, "Résume l'objectif 4 de l'axe III")
+    assert frame.intent == "summary" and ctx.structure == "summary" and ctx.confident
+    parts = [u for u in ctx.units if u.role == "part"]
+    examples = [u for u in ctx.units if u.role == "example"]
+    assert len(parts) >= 2 and examples
+    for u in examples:  # each example is a good practice of the part just before it
+        part = ctx.units[ctx.units.index(u) - 1]
+        assert part.role == "part" and u.passage.kind == "good_practice"
+        assert u.passage.section == part.passage.section
+    _, _, whole = _stages(assistant, "Résume la feuille de route")
+    assert not [u for u in whole.units if u.role == "example"]  # an axis is too broad for one example
+
+
 def test_a_comparison_searches_each_side(assistant):
     frame, retrieval, ctx = _stages(assistant, "Compare Culturethèque and MyFrenchFilmFestival.")
     assert [s.label for s in retrieval.sides] == ["Culturethèque", "MyFrenchFilmFestival"]

@@ -375,12 +375,13 @@ def test_every_failure_is_said_in_the_page_language_and_retries_the_same_questio
     said = FAILURES[lang]
     page.goto("/")
     box = page.locator('textarea[name="message"]')
-    for kind, fail in FAILING.items():
+    for n, (kind, fail) in enumerate(FAILING.items(), start=1):
         page.route("**/api/chat/stream", fail)
         box.fill(question)
         s.press(page.locator('[data-role="send"]'))
+        # this attempt's failure, not the one before it (``.last`` would find that one at once)
+        page.wait_for_function(f"() => document.querySelectorAll('[data-role=answer].failed').length >= {n}")
         failed = page.locator('[data-role="answer"].failed').last
-        failed.wait_for()
         text = failed.locator(".text").inner_text()
         assert said[kind] in text, (kind, text)
         assert "Failed to fetch" not in text and in_language(lang, text)
