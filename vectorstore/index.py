@@ -6,7 +6,7 @@ Layout under ``data_dir``::
     indexes/<build>/
         build.json          fingerprint, counts, embedding model and the encoder that made the vectors, creation time
         passages.jsonl      passages with their translations (the source of truth for text and spans)
-        extras/*.json       catalogues computed at ingest (aids, glossary)
+        extras/*.json       catalogues computed at ingest (aids, glossary; the ``derived`` ones, from the vectors too)
         vectors.npy/.json   embeddings of every indexed text and sentence, keyed by content hash
         lexical/<lang>/     BM25 index of every passage in that language
         chroma/             Chroma's own folder (embedded mode only)
@@ -28,7 +28,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from chromadb.errors import ChromaError, NotFoundError
@@ -92,10 +92,25 @@ def entries_for(passages: list[Passage]) -> list[Entry]:
     return out
 
 
-def fingerprint(passages: list[Passage], extras: dict[str, object], model: str) -> str:
+@dataclass(frozen=True)
+class Derived:
+    """A catalogue computed at ingest from the passages and their vectors, so that a reader loads it
+    instead of computing it at start (the assistant's sentence statistics). ``compute(passages, vector)``
+    is written to ``extras/<name>.json``; ``signature`` names the code that computes it and is part of the
+    build's fingerprint: a build computed by other code, or without it, is rebuilt by the next ingest."""
+
+    name: str
+    signature: str
+    compute: Callable[[list[Passage], Callable[[str], np.ndarray | None]], object]
+
+
+def fingerprint(passages: list[Passage], extras: dict[str, object], model: str,
+                derived: Sequence[Derived] = ()) -> str:
+    # Without ``derived``, the payload of the builds written before it existed: they stay current.
+    computed = {"derived": {d.name: d.signature for d in derived}} if derived else {}
     payload = json.dumps(
         {"v": SCHEMA_VERSION, "model": model, "tokenizer": tokenizer_signature(),
-         "passages": [p.model_dump() for p in passages], "extras": extras},
+         "passages": [p.model_dump() for p in passages], "extras": extras, **computed},
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -236,13 +251,15 @@ def build_index(
     on_step: Callable[[str], None] | None = None,
     vector_seed: Path | None = None,
     on_total: Callable[[int], None] | None = None,
+    derived: Sequence[Derived] = (),
 ) -> BuildResult:
     """Write a new build beside the live one and switch to it; nothing changes if the content is the same.
 
     Embeddings are reused, by content, from the live build and from ``vector_seed`` (another build folder
     of the same model, e.g. the repository's own index for a test's fresh folder): only text that
     neither holds is embedded. ``on_total`` receives how many texts will be embedded, ``progress`` each
-    batch done, ``on_step`` the name of each step as it starts.
+    batch done, ``on_step`` the name of each step as it starts. Each of ``derived`` is computed from the
+    passages and the build's vectors and stored beside ``extras``.
 
     Crash-safe (see ``vectorstore.builds``): a process killed at any point leaves the previous build live
     and whole. The caller must hold the writer lock (``ingest.pipeline.writer_lock``)."""
@@ -251,7 +268,7 @@ def build_index(
     cleaned = clean_stale(data_dir, chroma)
     # The encoder is in the fingerprint: a build by another one is rebuilt, not reused.
     encoder = encoder_signature(embeddings)
-    fp = fingerprint(passages, extras, encoder)
+    fp = fingerprint(passages, extras, encoder, derived)
     live = current_build(data_dir)
     damaged = damage(live, chroma) if live is not None else []
     if live is not None and not damaged and _holds(read_info(live), fp, chroma):
@@ -271,6 +288,10 @@ def build_index(
     texts = [e.text for e in entries] + sentence_texts(passages)
     cache, embedded = embed_all(texts, embeddings, previous, progress, on_total)
     cache.save(staging)
+    computed: dict[str, object] = {}
+    for d in derived:
+        step(d.name)
+        computed[d.name] = d.compute(passages, cache.get)
 
     step("lexical index")
     for lang in LANGUAGES:
@@ -294,7 +315,7 @@ def build_index(
         for p in passages:
             fh.write(p.model_dump_json() + "\n")
     (staging / "extras").mkdir()
-    for key, value in extras.items():
+    for key, value in {**extras, **computed}.items():
         (staging / "extras" / f"{key}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
     (staging / "build.json").write_text(
         json.dumps({
