@@ -162,8 +162,10 @@ class VectorCache:
 
     @classmethod
     def load(cls, folder: Path) -> "VectorCache":
+        """The build's vectors, mapped rather than read: a process holds in memory only the rows it reads
+        (a question reads a few hundred of them), and processes serving one build share them."""
         keys = json.loads((folder / "vectors.json").read_text(encoding="utf-8"))
-        return cls(keys, np.load(folder / "vectors.npy"))
+        return cls(keys, np.load(folder / "vectors.npy", mmap_mode="r").view(np.ndarray))
 
     def merged(self, other: "VectorCache") -> "VectorCache":
         """This cache, plus the rows of ``other`` it lacks (same model and dimension only)."""
