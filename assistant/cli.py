@@ -129,6 +129,7 @@ class _IngestProgress:
 
 def run_ingest_command(settings: Settings, corpus: Path | None = None, quiet: bool = False,
                        max_file_bytes: int | None = None) -> dict:
+    from assistant.sentences import derived
     from ingest.corpus import MAX_FILE_BYTES
     from ingest.pipeline import run_ingest
     from vectorstore.embeddings import LazyEmbeddings
@@ -140,7 +141,8 @@ def run_ingest_command(settings: Settings, corpus: Path | None = None, quiet: bo
         report = run_ingest(corpus or settings.corpus_dir, settings.data_dir,
                             LazyEmbeddings(settings.embedding_model, settings.embedding_backend),
                             settings.chroma(), progress=progress.advance, on_step=progress.step,
-                            on_total=progress.set_total, max_file_bytes=max_file_bytes or MAX_FILE_BYTES)
+                            on_total=progress.set_total, max_file_bytes=max_file_bytes or MAX_FILE_BYTES,
+                            derived=[derived()])
     finally:
         progress.close()
     return report.as_dict()

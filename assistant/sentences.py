@@ -1,22 +1,34 @@
 """Sentences of every passage in every language, with their tokens, vectors and idf weights, and the
 corpus's surface words.
 
-Built once at start-up from what ingest stored (sentence vectors are keyed by content in the index),
-and shared by the reranker and the answerer.
+What the bank knows of the whole corpus (idf per language, every surface word, the Latin names the
+Arabic text keeps, the chance cosine) is computed once, at ingest (``statistics``, stored in the build
+as ``extras/sentence_bank.json``), and loaded at start: start-up does not grow with the corpus. The
+sentences of a passage, with their tokens and vectors, are read the first time a question needs them.
+Shared by the reranker and the answerer.
 """
 
 from __future__ import annotations
 
-import functools
+import logging
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from vectorstore.index import Index
+from vectorstore.index import Derived, Index
 from vectorstore.models import Passage
-from vectorstore.text import fold, stem_words, surface_words, tokenize
+from vectorstore.text import LANGUAGES, content_hash, fold, stem_words, surface_words, tokenize, tokenizer_signature
+
+log = logging.getLogger(__name__)
+
+STATISTICS = "sentence_bank"  # the build's extras/sentence_bank.json
+# Part of ``statistics_signature``: raise it when what ``statistics`` computes changes in a way the
+# signature does not see (sentence splitting, ``latin_names``, the chance sample), so that builds holding
+# the old figures are recomputed at start and rebuilt by the next ingest.
+STATISTICS_VERSION = 1
 
 
 @dataclass
@@ -27,46 +39,33 @@ class SentenceInfo:
 
 
 class SentenceBank:
-    """Sentences of every passage in every language, with tokens and vectors, and idf per language."""
+    """Sentences of every passage in every language, with tokens and vectors, and idf per language.
+
+    ``chance`` is the cosine two unrelated sentences of the corpus have, for this embedding model (see
+    ``chance_cosine``): a fixed cosine threshold means nothing across models; one above chance does
+    (``rescale``)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
         self._cache: dict[tuple[str, str], list[SentenceInfo]] = {}
         self._passage_tokens: dict[tuple[str, str], frozenset[str]] = {}
+        stored = index.extra(STATISTICS)
+        if not (isinstance(stored, dict) and stored.get("signature") == statistics_signature()):
+            # A build from before the statistics were stored, or computed by other code: right, but slow.
+            log.warning("the index %s holds no sentence statistics of this version: computing them at start "
+                        "(slow on a large corpus); `assistant ingest` stores them in the build", index.build_id)
+            stored = statistics(index.ordered, index.vector)
         self.idf: dict[str, dict[str, float]] = {}
         self.unseen: dict[str, float] = {}
-        self.words: set[str] = set()  # every normalised surface word, in any language
-        self.latin_in_arabic: set[str] = set()  # names the Arabic text keeps in Latin letters ("culturetheque")
-        df: dict[str, dict[str, int]] = {}
-        counts: dict[str, int] = {}
-        for p in index.ordered:
-            for lang in [p.language, *p.translations]:
-                infos = self.sentences(p, lang)
-                for s in infos:
-                    counts[lang] = counts.get(lang, 0) + 1
-                    bucket = df.setdefault(lang, {})
-                    for t in s.tokens:
-                        bucket[t] = bucket.get(t, 0) + 1
-        for lang, bucket in df.items():
-            n = counts[lang]
+        for lang, bucket in stored["df"].items():
+            n = stored["sentences"][lang]
             self.idf[lang] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in bucket.items()}
             # A word the corpus never uses is the most telling word of a question: it weighs the most.
             self.unseen[lang] = math.log(1 + (n + 0.5) / 0.5)
-
-    @functools.cached_property
-    def chance(self) -> float:
-        """The cosine two unrelated sentences of the corpus have, for this embedding model (the median of
-        a fixed sample of pairs): about 0.1 for all-MiniLM-L6-v2, about 0.75 for multilingual-e5, whose
-        cosines sit close together. A fixed cosine threshold means nothing across models; one above
-        chance does (``rescale``)."""
-        vectors = [s.vector for infos in self._cache.values() for s in infos if s.vector is not None]
-        if len(vectors) < 20:
-            return 0.0
-        rng = np.random.default_rng(0)
-        matrix = np.stack(vectors)
-        a, b = rng.integers(0, len(matrix), size=(2, 2000))
-        keep = a != b
-        return float(np.median(np.sum(matrix[a[keep]] * matrix[b[keep]], axis=1)))
+        self.words: set[str] = set(stored["words"])  # every normalised surface word, in any language
+        # names the Arabic text keeps in Latin letters ("culturetheque")
+        self.latin_in_arabic: set[str] = set(stored["latin_in_arabic"])
+        self.chance: float = float(stored["chance"])
 
     def rescale(self, cos: float) -> float:
         """A cosine as a share of the way from chance to identical (0 at chance or below, 1 identical)."""
@@ -75,16 +74,8 @@ class SentenceBank:
     def sentences(self, p: Passage, lang: str) -> list[SentenceInfo]:
         key = (p.passage_id, lang)
         if key not in self._cache:
-            infos = []
-            for s in p.sentences_in(lang):
-                if addressed_to_the_assistant(s, lang):
-                    continue  # data, never an answer: not quoted, and nothing an LLM sentence can stand on
-                words = surface_words(s, lang)
-                self.words.update(words)
-                if lang == "ar":
-                    self.latin_in_arabic.update(latin_names(s))
-                infos.append(SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s)))
-            self._cache[key] = infos
+            self._cache[key] = [SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s))
+                                for s, words in _kept(p, lang)]
         return self._cache[key]
 
     def passage_tokens(self, p: Passage, lang: str) -> frozenset[str]:
@@ -103,6 +94,69 @@ class SentenceBank:
 
     def weight(self, lang: str, token: str) -> float:
         return self.idf.get(lang, {}).get(token, self.unseen.get(lang, 8.0))
+
+
+def _kept(p: Passage, lang: str) -> Iterator[tuple[str, list[str]]]:
+    """(sentence, its surface words) of ``p`` in ``lang``, but the sentences addressed to the assistant:
+    data, never an answer, not quoted, and nothing an LLM sentence can stand on."""
+    for s in p.sentences_in(lang):
+        if not addressed_to_the_assistant(s, lang):
+            yield s, surface_words(s, lang)
+
+
+def statistics(passages: Iterable[Passage], vector: Callable[[str], np.ndarray | None]) -> dict[str, object]:
+    """What the bank knows of the whole corpus, as JSON: per language, how many sentences there are and
+    how many of them hold each token (the idf), every surface word, the Latin names of the Arabic text,
+    and the chance cosine. Computed at ingest (``derived``), or at start for a build without them."""
+    counts: dict[str, int] = {}
+    df: dict[str, dict[str, int]] = {}
+    words: set[str] = set()
+    latin: set[str] = set()
+    vectors: list[np.ndarray] = []
+    for p in sorted(passages, key=lambda p: p.order):
+        for lang in [p.language, *p.translations]:
+            for s, surface in _kept(p, lang):
+                counts[lang] = counts.get(lang, 0) + 1
+                bucket = df.setdefault(lang, {})
+                for t in frozenset(stem_words(surface, lang)):
+                    bucket[t] = bucket.get(t, 0) + 1
+                words.update(surface)
+                if lang == "ar":
+                    latin.update(latin_names(s))
+                v = vector(s)
+                if v is not None:
+                    vectors.append(v)
+    return {"signature": statistics_signature(), "sentences": counts,
+            "df": {lang: dict(sorted(bucket.items())) for lang, bucket in df.items()},
+            "words": sorted(words), "latin_in_arabic": sorted(latin), "chance": chance_cosine(vectors)}
+
+
+def chance_cosine(vectors: list[np.ndarray]) -> float:
+    """The median cosine of a fixed sample of pairs of the corpus's sentences: about 0.1 for
+    all-MiniLM-L6-v2, about 0.75 for multilingual-e5, whose cosines sit close together. Only the sampled
+    rows are stacked (all of them take half a gigabyte at 100k passages)."""
+    if len(vectors) < 20:
+        return 0.0
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, len(vectors), size=(2, 2000))
+    keep = a != b
+    first = np.stack([vectors[i] for i in a[keep]])
+    second = np.stack([vectors[i] for i in b[keep]])
+    return float(np.median(np.sum(first * second, axis=1)))
+
+
+def statistics_signature() -> str:
+    """Changes whenever ``statistics`` of the same passages would: a stored copy with another signature
+    is not used, and ingest rebuilds the build that holds it (the signature is in its fingerprint)."""
+    from assistant.lang import pack
+
+    cues = ["|".join(sorted(set(pack(lang).injection.phrases))) for lang in LANGUAGES]  # sorted: the same in every process
+    return content_hash(f"v{STATISTICS_VERSION}", tokenizer_signature(), *cues)
+
+
+def derived() -> Derived:
+    """The bank's statistics as ingest computes and stores them (``vectorstore.index.build_index``)."""
+    return Derived(STATISTICS, statistics_signature(), statistics)
 
 
 def addressed_to_the_assistant(sentence: str, lang: str) -> bool:

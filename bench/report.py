@@ -71,7 +71,7 @@ def markdown(r: dict[str, Any]) -> str:
            f"- **Questions**: {nested(r, 'questions', 'used')} of the {nested(r, 'questions', 'gold')} gold questions "
            f"(the others are refused by design: {', '.join(nested(r, 'questions', 'rejected_by_the_assistant') or []) or 'none'})\n"]
     if r.get("targets"):
-        out.append("## Targets (issues 3, 4, 7)\n")
+        out.append("## Targets (issues 3, 4, 7, 27)\n")
         out.append(_table(["target", "goal", "measured", "result"],
                           [[t["target"], t["goal"], _v(t["measured"]),
                             "**pass**" if t["pass"] else "**FAIL**" if t["pass"] is False else "not measured"]

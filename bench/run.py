@@ -165,6 +165,10 @@ def _measure(selected: list[str], plan: Plan, data_dir: Path, workdir: Path) -> 
         section("onnx", lambda: _onnx(assistant, questions.cycle(usable, plan.onnx), workdir, usable))
     if "scale" in selected:
         section("scale", lambda: _scale(assistant, plan, data, workdir, usable))
+        if "error" not in sections["scale"]:
+            from bench.targets import evaluate_scale
+
+            results.setdefault("targets", []).extend(evaluate_scale(sections["scale"]))
     results["machine"]["load_average_at_end"] = machine.load_average()
     return results
 

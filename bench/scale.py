@@ -108,6 +108,7 @@ def _child(args: list[str], workdir: Path, log: Path) -> dict[str, object]:
 
 
 def build(size: int, seed_build: Path, data_dir: Path) -> dict[str, object]:
+    from assistant.sentences import derived
     from bench.machine import peak_rss_mb
     from bench.synthetic import DerivedEncoder, synthetic_passages
     from vectorstore.chroma import ChromaConfig
@@ -127,7 +128,8 @@ def build(size: int, seed_build: Path, data_dir: Path) -> dict[str, object]:
     encoder = DerivedEncoder(known, info["model"])
     t0 = time.perf_counter()
     result = build_index(data_dir, real + synthetic, extras, encoder, ChromaConfig(),
-                         on_step=lambda s: marks.append((s, time.perf_counter())), vector_seed=seed_build)
+                         on_step=lambda s: marks.append((s, time.perf_counter())), vector_seed=seed_build,
+                         derived=[derived()])
     total_s = time.perf_counter() - t0
     steps = _step_durations(marks, t0, t0 + total_s)
     entries = json.loads((result.build_dir / "build.json").read_text(encoding="utf-8"))["entries"]  # type: ignore[operator]

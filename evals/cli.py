@@ -153,6 +153,7 @@ def _without_translations(ctx: click.Context, settings: Any) -> Any:
     import tempfile
     import time
 
+    from assistant.sentences import derived
     from ingest.errors import IngestError
     from ingest.pipeline import run_ingest
     from vectorstore.embeddings import get_embeddings
@@ -169,7 +170,7 @@ def _without_translations(ctx: click.Context, settings: Any) -> Any:
     try:
         report = run_ingest(untranslated.corpus_dir, untranslated.data_dir,
                             get_embeddings(settings.embedding_model, settings.embedding_backend), untranslated.chroma(),
-                            vector_seed=current_build(Path(settings.data_dir)))
+                            vector_seed=current_build(Path(settings.data_dir)), derived=[derived()])
     except (IngestError, StoreError) as exc:
         _fail(str(exc), 1)
     click.echo(f"evals: {report.passages} passages ingested without translations/, {report.embedded} texts embedded, "

@@ -17,7 +17,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from ingest.aids import build_catalogue
 from ingest.corpus import MAX_FILE_BYTES, parse_corpus
@@ -27,7 +27,7 @@ from ingest.translations import attach_translations
 from vectorstore.builds import current_build
 from vectorstore.chroma import ChromaConfig
 from vectorstore.embeddings import Encoder
-from vectorstore.index import build_index
+from vectorstore.index import Derived, build_index
 from vectorstore.models import Passage
 from vectorstore.text import count_words
 
@@ -110,7 +110,11 @@ def run_ingest(
     on_total: Callable[[int], None] | None = None,
     vector_seed: Path | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    derived: Sequence[Derived] = (),
 ) -> IngestReport:
+    """Parse ``corpus_dir`` and build its index in ``data_dir`` (see ``build_index``); ``derived``: what
+    the readers compute from the whole corpus, stored in the build (the CLI, the composition root,
+    passes the assistant's)."""
     step = on_step or (lambda _s: None)
     with writer_lock(data_dir):
         step("reading corpus")
@@ -144,7 +148,7 @@ def run_ingest(
         report.documents_updated = sorted(d for d in now.keys() & before.keys() if now[d] != before[d])
 
         result = build_index(data_dir, parsed.passages, extras, embeddings, chroma, progress, on_step, vector_seed,
-                             on_total)
+                             on_total, derived)
         report.changed, report.build_id, report.embedded = result.changed, result.build_id, result.embedded
         report.cleaned, report.repaired = result.cleaned, result.repaired
         if not result.changed:

@@ -38,6 +38,7 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
 
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from assistant.sentences import derived
     from ingest.pipeline import run_ingest
     from vectorstore.embeddings import get_embeddings
     from vectorstore.index import current_build
@@ -45,7 +46,7 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = make_settings(tmp_path_factory.mktemp("data"))
     embeddings = get_embeddings(settings.embedding_model, settings.embedding_backend)
     report = run_ingest(settings.corpus_dir, settings.data_dir, embeddings, settings.chroma(),
-                        vector_seed=current_build(REPO / "data"))
+                        vector_seed=current_build(REPO / "data"), derived=[derived()])
     assert report.changed and report.passages > 200
     return settings
 

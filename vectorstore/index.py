@@ -6,7 +6,7 @@ Layout under ``data_dir``::
     indexes/<build>/
         build.json          fingerprint, counts, embedding model and the encoder that made the vectors, creation time
         passages.jsonl      passages with their translations (the source of truth for text and spans)
-        extras/*.json       catalogues computed at ingest (aids, glossary)
+        extras/*.json       catalogues computed at ingest (aids, glossary; the ``derived`` ones, from the vectors too)
         vectors.npy/.json   embeddings of every indexed text and sentence, keyed by content hash
         lexical/<lang>/     BM25 index of every passage in that language
         chroma/             Chroma's own folder (embedded mode only)
@@ -26,9 +26,9 @@ import logging
 import re
 import sqlite3
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from chromadb.errors import ChromaError, NotFoundError
@@ -82,20 +82,63 @@ def translate_header(passage: Passage, lang: str, by_text: dict[str, Passage]) -
 
 def entries_for(passages: list[Passage]) -> list[Entry]:
     by_text = {p.text: p for p in passages}
-    out = []
-    for p in passages:
-        for lang in [p.language, *sorted(p.translations)]:
-            header = translate_header(p, lang, by_text)
-            body = p.text_in(lang)
-            text = f"{header}\n{body}" if header and header != body else body
-            out.append(Entry(f"{p.passage_id}:{lang}", p.passage_id, lang, text))
-    return out
+    return [Entry(f"{p.passage_id}:{lang}", p.passage_id, lang, entry_text(p, lang, by_text))
+            for p in passages for lang in entry_languages(p)]
 
 
-def fingerprint(passages: list[Passage], extras: dict[str, object], model: str) -> str:
+def entry_languages(p: Passage) -> list[str]:
+    return [p.language, *sorted(p.translations)]
+
+
+def entry_text(p: Passage, lang: str, by_text: dict[str, Passage]) -> str:
+    """What is embedded and lexically indexed for ``p`` in ``lang``: its header, then its text."""
+    header = translate_header(p, lang, by_text)
+    body = p.text_in(lang)
+    return f"{header}\n{body}" if header and header != body else body
+
+
+class EntryTexts(Mapping[str, str]):
+    """Entry id -> entry text (``entries_for``) of a build's passages, each made when asked for: a
+    question reads a few dozen of them, and holding them all cost 1.6 s and 100 MB at 100k entries."""
+
+    def __init__(self, passages: dict[str, Passage], ordered: list[Passage]) -> None:
+        self._passages = passages
+        self._ordered = ordered
+        self._by_text = {p.text: p for p in ordered}
+
+    def __getitem__(self, entry_id: str) -> str:
+        passage_id, _, lang = entry_id.rpartition(":")
+        p = self._passages.get(passage_id)
+        if p is None or not p.has_text_in(lang):
+            raise KeyError(entry_id)
+        return entry_text(p, lang, self._by_text)
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"{p.passage_id}:{lang}" for p in self._ordered for lang in entry_languages(p))
+
+    def __len__(self) -> int:
+        return sum(1 + len(p.translations) for p in self._ordered)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A catalogue computed at ingest from the passages and their vectors, so that a reader loads it
+    instead of computing it at start (the assistant's sentence statistics). ``compute(passages, vector)``
+    is written to ``extras/<name>.json``; ``signature`` names the code that computes it and is part of the
+    build's fingerprint: a build computed by other code, or without it, is rebuilt by the next ingest."""
+
+    name: str
+    signature: str
+    compute: Callable[[list[Passage], Callable[[str], np.ndarray | None]], object]
+
+
+def fingerprint(passages: list[Passage], extras: dict[str, object], model: str,
+                derived: Sequence[Derived] = ()) -> str:
+    # Without ``derived``, the payload of the builds written before it existed: they stay current.
+    computed = {"derived": {d.name: d.signature for d in derived}} if derived else {}
     payload = json.dumps(
         {"v": SCHEMA_VERSION, "model": model, "tokenizer": tokenizer_signature(),
-         "passages": [p.model_dump() for p in passages], "extras": extras},
+         "passages": [p.model_dump() for p in passages], "extras": extras, **computed},
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -119,8 +162,10 @@ class VectorCache:
 
     @classmethod
     def load(cls, folder: Path) -> "VectorCache":
+        """The build's vectors, mapped rather than read: a process holds in memory only the rows it reads
+        (a question reads a few hundred of them), and processes serving one build share them."""
         keys = json.loads((folder / "vectors.json").read_text(encoding="utf-8"))
-        return cls(keys, np.load(folder / "vectors.npy"))
+        return cls(keys, np.load(folder / "vectors.npy", mmap_mode="r").view(np.ndarray))
 
     def merged(self, other: "VectorCache") -> "VectorCache":
         """This cache, plus the rows of ``other`` it lacks (same model and dimension only)."""
@@ -236,13 +281,15 @@ def build_index(
     on_step: Callable[[str], None] | None = None,
     vector_seed: Path | None = None,
     on_total: Callable[[int], None] | None = None,
+    derived: Sequence[Derived] = (),
 ) -> BuildResult:
     """Write a new build beside the live one and switch to it; nothing changes if the content is the same.
 
     Embeddings are reused, by content, from the live build and from ``vector_seed`` (another build folder
     of the same model, e.g. the repository's own index for a test's fresh folder): only text that
     neither holds is embedded. ``on_total`` receives how many texts will be embedded, ``progress`` each
-    batch done, ``on_step`` the name of each step as it starts.
+    batch done, ``on_step`` the name of each step as it starts. Each of ``derived`` is computed from the
+    passages and the build's vectors and stored beside ``extras``.
 
     Crash-safe (see ``vectorstore.builds``): a process killed at any point leaves the previous build live
     and whole. The caller must hold the writer lock (``ingest.pipeline.writer_lock``)."""
@@ -251,7 +298,7 @@ def build_index(
     cleaned = clean_stale(data_dir, chroma)
     # The encoder is in the fingerprint: a build by another one is rebuilt, not reused.
     encoder = encoder_signature(embeddings)
-    fp = fingerprint(passages, extras, encoder)
+    fp = fingerprint(passages, extras, encoder, derived)
     live = current_build(data_dir)
     damaged = damage(live, chroma) if live is not None else []
     if live is not None and not damaged and _holds(read_info(live), fp, chroma):
@@ -271,6 +318,10 @@ def build_index(
     texts = [e.text for e in entries] + sentence_texts(passages)
     cache, embedded = embed_all(texts, embeddings, previous, progress, on_total)
     cache.save(staging)
+    computed: dict[str, object] = {}
+    for d in derived:
+        step(d.name)
+        computed[d.name] = d.compute(passages, cache.get)
 
     step("lexical index")
     for lang in LANGUAGES:
@@ -294,7 +345,7 @@ def build_index(
         for p in passages:
             fh.write(p.model_dump_json() + "\n")
     (staging / "extras").mkdir()
-    for key, value in extras.items():
+    for key, value in {**extras, **computed}.items():
         (staging / "extras" / f"{key}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
     (staging / "build.json").write_text(
         json.dumps({
@@ -418,7 +469,7 @@ class Index:
         except NotFoundError as exc:
             raise ChromaServerError(f"collection {self.info['collection']!r} is missing from the Chroma store at "
                                     f"{chroma.address or build_dir}: run `assistant ingest`") from exc
-        self.entry_texts = {e.entry_id: e.text for e in entries_for(self.ordered)}
+        self.entry_texts = EntryTexts(self.passages, self.ordered)
         # A build never changes once live: count its entries once rather than on every search.
         self.entries = self.collection.count()
 

@@ -243,13 +243,15 @@ LEMMATIZED = ("fr",)
 
 def _lemmatized(text: str, language: str) -> str:
     """``text`` with each word replaced by its lemma (after elisions are dropped, before folding)."""
-    stop = STOPWORDS[language]
+    return _WORD.sub(lambda m: _lemma(m.group(), language), text)
 
-    def lemma(m: re.Match[str]) -> str:  # a stopword stays one: "doit" is not "devoir", a content word
-        word = m.group()
-        return word if fold(word) in stop else simplemma.lemmatize(word, lang=language)
 
-    return _WORD.sub(lemma, text)
+# Folding and looking up each word was most of the time a passage's sentences take to read (the sentence
+# bank reads a passage's the first time a question retrieves it); a corpus says the same words again.
+@functools.lru_cache(maxsize=65_536)
+def _lemma(word: str, language: str) -> str:
+    # a stopword stays one: "doit" is not "devoir", a content word
+    return word if fold(word) in STOPWORDS[language] else simplemma.lemmatize(word, lang=language)
 
 
 def tokenizer_signature() -> str:

@@ -1,4 +1,4 @@
-from bench.targets import evaluate
+from bench.targets import evaluate, evaluate_scale
 
 
 def _load(errors, rps):
@@ -31,3 +31,22 @@ def test_the_paired_floor_is_preferred():
     rows = evaluate(20.0, {"chat": run}, {})
     chat = next(r for r in rows if r["target"].startswith("sequential warm /api/chat"))
     assert chat["pass"] is False and chat["goal"] == "≤ 30.0 ms" and "2.6× floor" in chat["measured"]
+
+
+def _scale(startup_s, rss_mb):
+    return {"rows": [{"label": "real", "synthetic_passages": 0, "startup_s": 1.0, "rss_serving_mb": 700.0},
+                     {"label": "+100k", "synthetic_passages": 100_000, "startup_s": startup_s, "rss_serving_mb": rss_mb}]}
+
+
+def test_the_start_up_targets_are_read_at_100k_passages():
+    passing = {r["target"]: r["pass"] for r in evaluate_scale(_scale(9.5, 1400.0))}
+    assert passing == {"assistant start-up at +100k passages ≤ 10 s": True,
+                       "serving RSS at +100k passages ≤ 1,536 MB": True}
+    failing = evaluate_scale(_scale(62.6, 2291.3))
+    assert [r["pass"] for r in failing] == [False, False]
+    assert failing[0]["measured"] == "62.6 s" and failing[1]["measured"] == "2,291.3 MB"
+
+
+def test_a_quick_scale_run_does_not_measure_the_start_up_targets():
+    rows = evaluate_scale({"rows": [{"label": "+2k", "synthetic_passages": 2_000, "startup_s": 3.0, "rss_serving_mb": 800.0}]})
+    assert [r["pass"] for r in rows] == [None, None]

@@ -63,3 +63,14 @@ def test_two_processes_get_the_same_neighbours(assistant, built_index: Settings,
         runs.append(json.loads(out.stdout))
     here = [[entry for entry, _ in assistant.index.dense(v, K)] for v in vectors]
     assert runs[0] == runs[1] == here
+
+
+def test_entry_texts_are_what_was_indexed_each_made_when_asked_for(assistant):
+    from vectorstore.index import entries_for
+
+    index = assistant.index
+    indexed = {e.entry_id: e.text for e in entries_for(index.ordered)}
+    assert dict(index.entry_texts) == indexed and len(index.entry_texts) == len(indexed) == index.entries
+    assert list(index.entry_texts) == list(indexed)
+    p = index.ordered[0]
+    assert index.entry_texts.get(f"{p.passage_id}:de") is None and index.entry_texts.get("nothing:fr") is None
