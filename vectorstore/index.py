@@ -124,12 +124,13 @@ class EntryTexts(Mapping[str, str]):
 class Derived:
     """A catalogue computed at ingest from the passages and their vectors, so that a reader loads it
     instead of computing it at start (the assistant's sentence statistics). ``compute(passages, vector)``
-    is written to ``extras/<name>.json``; ``signature`` names the code that computes it and is part of the
+    is written to ``extras/<name>.json`` (and may write files of its own in ``folder``, the build's
+    ``extras`` folder: what a reader looks up rather than loads); ``signature`` names the code that computes it and is part of the
     build's fingerprint: a build computed by other code, or without it, is rebuilt by the next ingest."""
 
     name: str
     signature: str
-    compute: Callable[[list[Passage], Callable[[str], np.ndarray | None]], object]
+    compute: Callable[[list[Passage], Callable[[str], np.ndarray | None], Path], object]
 
 
 def fingerprint(passages: list[Passage], extras: dict[str, object], model: str,
@@ -319,9 +320,10 @@ def build_index(
     cache, embedded = embed_all(texts, embeddings, previous, progress, on_total)
     cache.save(staging)
     computed: dict[str, object] = {}
+    (staging / "extras").mkdir()
     for d in derived:
         step(d.name)
-        computed[d.name] = d.compute(passages, cache.get)
+        computed[d.name] = d.compute(passages, cache.get, staging / "extras")
 
     step("lexical index")
     for lang in LANGUAGES:
@@ -344,7 +346,6 @@ def build_index(
     with open(staging / "passages.jsonl", "w", encoding="utf-8") as fh:
         for p in passages:
             fh.write(p.model_dump_json() + "\n")
-    (staging / "extras").mkdir()
     for key, value in {**extras, **computed}.items():
         (staging / "extras" / f"{key}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
     (staging / "build.json").write_text(

@@ -118,3 +118,28 @@ def test_answers_are_those_of_a_bank_that_read_every_sentence_at_start(assistant
     assert len(questions) >= 40 and {q["language"] for q in questions} == {"fr", "en", "ar"}
     for q in questions:
         assert assistant.answer(q["question"]).model_dump() == before.answer(q["question"]).model_dump(), q["id"]
+
+
+def test_the_token_store_holds_what_tokenising_at_start_gives(assistant, unstored):
+    """Every passage's kept sentences and tokens, and every entry's tokens, looked up in the build's
+    token store, equal what a bank without the store computes from the text."""
+    stored = SentenceBank(assistant.index)
+    computed = SentenceBank(Index.open(unstored.data_dir, unstored.chroma()))
+    assert stored._tokens is not None and computed._tokens is None
+    for p in assistant.index.ordered:
+        for lang in [p.language, *p.translations]:
+            a, b = stored.sentences(p, lang), computed.sentences(p, lang)
+            assert [(s.text, s.tokens) for s in a] == [(s.text, s.tokens) for s in b], p.passage_id
+            assert stored.entry_tokens(p, lang) == computed.entry_tokens(p, lang), p.passage_id
+
+
+def test_a_process_keeps_a_bounded_number_of_passages_read():
+    from assistant.sentences import Recent
+
+    recent: Recent[str, int] = Recent(3)
+    for i, key in enumerate("abcd"):
+        recent.put(key, i)
+    assert list(recent) == ["b", "c", "d"] and recent.get("a") is None
+    assert recent.get("b") == 1  # used: now the most recent
+    recent.put("e", 4)
+    assert list(recent) == ["d", "b", "e"]
