@@ -335,18 +335,22 @@ def _writable_store(settings: Settings) -> None:
     """The conversations database opens and takes a write, or one line says why (a read-only or damaged
     ``app.db``, or a PostgreSQL server that cannot be reached, would otherwise fail every chat with a
     traceback in the server's log)."""
-    from web.store import Store, StoreError
+    from web.store import Store, StoreError, reason
 
+    where = "DATABASE_URL" if settings.database_url else str(settings.data_dir / "app.db")
+    store = None
     try:
         store = Store.for_settings(settings)
         store.check_writable()
-        store.close()
+    except ValueError as exc:  # a URL of another database
+        raise CliError(f"the conversations database {where}: {exc}") from None
     except StoreError as exc:
-        where = "DATABASE_URL" if settings.database_url else str(settings.data_dir / "app.db")
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise CliError(f"the conversations database {where} cannot be written ({reason}): "
+        raise CliError(f"the conversations database {where} cannot be written ({reason(exc)}): "
                        + ("check that the server is up and the URL's user may write" if settings.database_url else
                           "check its permissions, or set DATA_DIR to a writable folder")) from exc
+    finally:
+        if store is not None:
+            store.close()
 
 
 @main.group("local-llm")

@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -35,7 +35,7 @@ STATISTICS = "sentence_bank"  # the build's extras/sentence_bank.json
 # Part of ``statistics_signature``: raise it when what ``statistics`` computes changes in a way the
 # signature does not see (sentence splitting, ``latin_names``, the chance sample), so that builds holding
 # the old figures are recomputed at start and rebuilt by the next ingest.
-STATISTICS_VERSION = 2  # 2: the token store (``TokenStore``) beside the statistics
+STATISTICS_VERSION = 3  # 2: the token store (``TokenStore``) beside the statistics; 3: its rows count the sentences
 CACHED_PASSAGES = 20_000  # (passage, language) pairs whose sentences a process keeps read
 
 
@@ -90,11 +90,10 @@ class SentenceBank:
         self._cache: Recent[tuple[str, str], list[SentenceInfo]] = Recent(CACHED_PASSAGES)
         self._passage_tokens: Recent[tuple[str, str], frozenset[str]] = Recent(2 * CACHED_PASSAGES)
         tokens = index.build_dir / "extras" / TokenStore.FILE
-        stored_ok = isinstance(index.extra(STATISTICS), dict) and \
-            index.extra(STATISTICS).get("signature") == statistics_signature()  # type: ignore[union-attr]
-        self._tokens = TokenStore(tokens) if stored_ok and tokens.is_file() else None
         stored = index.extra(STATISTICS)
-        if not (isinstance(stored, dict) and stored.get("signature") == statistics_signature()):
+        current = isinstance(stored, dict) and stored.get("signature") == statistics_signature()
+        self._tokens = TokenStore(tokens) if current and tokens.is_file() else None
+        if not current:
             # A build from before the statistics were stored, or computed by other code: right, but slow.
             log.warning("the index %s holds no sentence statistics of this version: computing them at start "
                         "(slow on a large corpus); `assistant ingest` stores them in the build", index.build_id)
@@ -120,9 +119,10 @@ class SentenceBank:
         infos = self._cache.get(key)
         if infos is None:
             stored = self._tokens.kept(p.passage_id, lang) if self._tokens is not None else None
-            if stored is not None:
-                texts = p.sentences_in(lang)
-                infos = [SentenceInfo(texts[n], frozenset(tokens), self.index.vector(texts[n])) for n, tokens in stored]
+            texts = p.sentences_in(lang)
+            if stored is not None and stored["sentences"] == len(texts):  # split as when it was stored
+                infos = [SentenceInfo(texts[n], frozenset(tokens), self.index.vector(texts[n]))
+                         for n, tokens in stored["kept"]]
             else:
                 infos = [SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s))
                          for _, s, words in _kept_numbered(p, lang)]
@@ -186,8 +186,10 @@ class TokenStore:
         finally:
             db.close()
 
-    def kept(self, passage_id: str, lang: str) -> list[tuple[int, list[str]]] | None:
-        """[(position of a kept sentence, its tokens)], or None when the build has no row for it."""
+    def kept(self, passage_id: str, lang: str) -> dict | None:
+        """{"sentences": how many the passage was split into, "kept": [(position of a kept sentence, its
+        tokens)]}, or None when the build has no row for it. A reader whose splitting gives another count
+        tokenises the passage itself."""
         return self._get(f"{passage_id}:{lang}")
 
     def entry(self, entry_id: str) -> list[str] | None:
@@ -200,7 +202,7 @@ class TokenStore:
         return json.loads(row[0]) if row else None
 
 
-def statistics(passages: Iterable[Passage], vector: Callable[[str], np.ndarray | None],
+def statistics(passages: list[Passage], vector: Callable[[str], np.ndarray | None],
                folder: Path | None = None) -> dict[str, object]:
     """What the bank knows of the whole corpus, as JSON: per language, how many sentences there are and
     how many of them hold each token (the idf), every surface word, the Latin names of the Arabic text,
@@ -215,7 +217,8 @@ def statistics(passages: Iterable[Passage], vector: Callable[[str], np.ndarray |
     latin: set[str] = set()
     vectors: list[np.ndarray] = []
     rows: list[tuple[str, str]] = []
-    for p in sorted(passages, key=lambda p: p.order):
+    ordered = sorted(passages, key=lambda p: p.order)
+    for p in ordered:
         for lang in [p.language, *p.translations]:
             kept: list[tuple[int, list[str]]] = []
             for n, s, surface in _kept_numbered(p, lang):
@@ -232,9 +235,9 @@ def statistics(passages: Iterable[Passage], vector: Callable[[str], np.ndarray |
                 if v is not None:
                     vectors.append(v)
             if folder is not None:
-                rows.append((f"{p.passage_id}:{lang}", json.dumps(kept, ensure_ascii=False)))
+                rows.append((f"{p.passage_id}:{lang}", json.dumps(
+                    {"sentences": len(p.sentences_in(lang)), "kept": kept}, ensure_ascii=False)))
     if folder is not None:
-        ordered = sorted(passages, key=lambda p: p.order)
         rows += [(f"entry:{e.entry_id}", json.dumps(sorted(set(tokenize(e.text, e.lang))), ensure_ascii=False))
                  for e in entries_for(ordered)]
         TokenStore.write(folder / TokenStore.FILE, rows)

@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
-        if value and not re.match(r"(postgres(ql)?(\+psycopg)?|sqlite)://", value):
-            raise ValueError("DATABASE_URL must be postgresql://user:password@host:port/database (or sqlite:///path)")
+        if value and not re.match(r"(postgres(ql)?(\+psycopg)?://|sqlite:///.*[^/])", value) or ":memory:" in value:
+            raise ValueError("DATABASE_URL must be postgresql://user:password@host:port/database (or sqlite:///path/to/file.db)")
         return value
 
     @field_validator("trusted_proxies")

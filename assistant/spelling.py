@@ -15,7 +15,7 @@ Known in any of the languages is known: questions mix them ("the objectifs under
 error is corrected towards the words of the question's language.
 
 It becomes the known word nearest to it in edits (a letter dropped, added, replaced, or two swapped:
-one edit for words of 5 to 7 letters, two from 8; shorter words are too ambiguous), the most frequent in
+one edit for words of 5 to 9 letters, two from 10; shorter words are too ambiguous), the most frequent in
 the corpus among the nearest; none near enough, it stays as typed.
 """
 
@@ -32,11 +32,16 @@ from wordfreq import zipf_frequency
 from vectorstore.text import LETTER_RUN, fold
 
 MIN_LETTERS = 5
-REAL_WORD_ZIPF = 2.5  # about once in three million words: wordfreq knows it as a word of the language
+# About once in a hundred million words: wordfreq knows it as a word of the language ("autrices" is
+# 2.0, "podcasters" 1.6), while a slip is rarely written often enough to reach it (a few, "recieve",
+# are: those stay as typed).
+REAL_WORD_ZIPF = 1.0
 
 
 def max_edits(word: str) -> int:
-    return 0 if len(word) < MIN_LETTERS else 1 if len(word) < 8 else 2
+    """One edit from 5 letters, two from 10: a small corpus's words are few, and two edits of an
+    8-letter word reach words it does not mean ("metavers" is two edits from "metiers")."""
+    return 0 if len(word) < MIN_LETTERS else 1 if len(word) < 10 else 2
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,13 @@ class Speller:
         self._by_length: dict[str, dict[int, list[str]]] = {}
         for lang in set(words) | set(cue_words):
             known: dict[str, tuple[str, int]] = {}
-            for word, count in words.get(lang, {}).items():
+            shown: dict[str, tuple[int, str]] = {}  # the most frequent spelling of each folded word
+            for word, count in sorted(words.get(lang, {}).items()):
                 key = fold(word)
-                if key not in known or count > known[key][1]:
-                    known[key] = (word, count + known.get(key, ("", 0))[1])
+                known[key] = (word, count + known.get(key, ("", 0))[1])
+                if key not in shown or count > shown[key][0]:
+                    shown[key] = (count, word)
+            known = {key: (shown[key][1], total) for key, (_, total) in known.items()}
             for word in cue_words.get(lang, ()):
                 key = fold(word)
                 known.setdefault(key, (word, 1))

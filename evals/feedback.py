@@ -36,7 +36,7 @@ def read_feedback(db: Path | str) -> list[FeedbackRow]:
     first. The one place to adapt if it changes."""
     if isinstance(db, Path) and not db.is_file():
         raise FeedbackError(f"{db}: no feedback database (pass --db)")
-    from web.store import Store, StoreError, database_url
+    from web.store import Store, StoreError, database_url, reason
 
     try:
         where = str(db) if isinstance(db, Path) else database_url(db).render_as_string(hide_password=True)
@@ -44,11 +44,14 @@ def read_feedback(db: Path | str) -> list[FeedbackRow]:
         raise FeedbackError(str(exc)) from None
     try:
         store = Store(db)
-        rows = store.feedback_rows(vote=None)
-        store.close()
     except StoreError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise FeedbackError(f"{where}: cannot read feedback ({reason})") from exc
+        raise FeedbackError(f"{where}: cannot read feedback ({reason(exc)})") from exc
+    try:
+        rows = store.feedback_rows(vote=None)
+    except StoreError as exc:
+        raise FeedbackError(f"{where}: cannot read feedback ({reason(exc)})") from exc
+    finally:
+        store.close()
     return [
         FeedbackRow(
             question=str(r.get("question") or ""), vote=str(r.get("vote") or ""), language=r.get("language") or None,

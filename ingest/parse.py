@@ -281,10 +281,10 @@ def parse_page(source: str, doc_id: str, title: str, language: str, max_chars: i
         if text.endswith(":") and len(text) < 60:
             lead = block
             continue
-        start = block.start
-        if lead is not None:
-            text, start, lead = f"{display_text(lead.text)} {text}", lead.start, None
-        b.add(text, start, block.end, heading or "", "paragraph", listed=bool(_LIST_ITEM.match(block.text)))
+        start, listed = block.start, bool(_LIST_ITEM.match(block.text))
+        if lead is not None:  # "Les pays concernés : France…": the lead-in of what follows, not an item
+            text, start, lead, listed = f"{display_text(lead.text)} {text}", lead.start, None, False
+        b.add(text, start, block.end, heading or "", "paragraph", listed=listed)
     if pending_heading is not None:
         b.skipped.append(f"{doc_id}: heading {pending_heading.text!r} has no text under it")
     return b.passages(), b.skipped

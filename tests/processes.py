@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -24,13 +25,14 @@ def free_port() -> int:
 
 @contextmanager
 def serving(command: list[str], ready: str | Callable[[], bool], log_path: Path, timeout_s: float,
-            cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+            cwd: Path | None = None, env: dict[str, str] | None = None, user: str | None = None,
+            stop: int = signal.SIGTERM) -> Iterator[subprocess.Popen]:
     """``command`` running, once ``ready`` (a URL) answers 200 or (a function) returns True; stopped (then
     killed) on exit. A server that exits or is not ready in ``timeout_s`` is a RuntimeError quoting the end
     of its log."""
     is_ready = ready if callable(ready) else lambda: _answers(ready)
     with log_path.open("w") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env, user=user, group=user)
         deadline = time.monotonic() + timeout_s
         try:
             while not is_ready():
@@ -40,7 +42,7 @@ def serving(command: list[str], ready: str | Callable[[], bool], log_path: Path,
                 time.sleep(0.2)
             yield proc
         finally:
-            proc.terminate()
+            proc.send_signal(stop)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -65,20 +67,25 @@ def postgres_server(log_path: Path, timeout_s: float = 60) -> Iterator[str]:
     cluster, removed on exit); yields the URL of its ``postgres`` database.
 
     PostgreSQL refuses to run as root: as root (CI here), the cluster belongs to the ``postgres`` user
-    the Debian package creates, and its programs run as that user."""
-    as_user: list[str] = []
+    the Debian package creates, and its programs run as that user. Stopped with SIGINT (a fast shutdown:
+    open connections are closed, not waited for)."""
+    user = None
     folder = Path(tempfile.mkdtemp(prefix="pg-test-"))
     if os.getuid() == 0:
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(folder, "postgres")
+        user = "postgres"
+        try:
+            shutil.chown(folder, user)
+        except LookupError:
+            raise RuntimeError("no postgres user to run PostgreSQL as: run `make postgres` (Debian's postgresql "
+                               "package creates it)") from None
     data, port = folder / "data", free_port()
     try:
-        subprocess.run([*as_user, str(postgres_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True, text=True)
-        command = [*as_user, str(postgres_bin("postgres")), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
+        subprocess.run([str(postgres_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"], check=True, capture_output=True, text=True, user=user, group=user)
+        command = [str(postgres_bin("postgres")), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
                    "-k", "", "-c", "fsync=off", "-c", "max_connections=200"]
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        with serving(command, lambda: _accepts(url), log_path, timeout_s):  # SIGTERM: a smart shutdown
+        with serving(command, lambda: _accepts(url), log_path, timeout_s, user=user, stop=signal.SIGINT):
             yield url
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"initdb failed: {exc.stderr[-2000:]}") from None

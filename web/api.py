@@ -17,7 +17,7 @@ from assistant.schemas import ChatResponse, SearchResponse
 from web import chat, export, i18n
 from web.deps import AssistantDep, OwnerDep, SettingsDep, StoreDep
 from web.schemas import ChatRequest, ConversationPatch, FeedbackRequest, Problem, WebChatResponse
-from web.store import ID_PATTERN, STORE_UNAVAILABLE, Conversation, StoreError
+from web.store import ID_PATTERN, STORE_UNAVAILABLE, Conversation, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,9 @@ async def chat_stream(turn: ChatTurnDep, stream: Annotated[_Started, Depends(sta
         yield ServerSentEvent(event="done", data={})
     except AssistantError as exc:
         yield ServerSentEvent(event="error", data={"detail": str(exc)})
-    except StoreError:
+    except HTTPException as exc:  # the conversation was deleted while the answer streamed
+        yield ServerSentEvent(event="error", data={"detail": exc.detail})
+    except StoreUnavailable:
         log.warning("streamed answer not stored: the conversations database is unavailable", exc_info=True)
         yield ServerSentEvent(event="error", data={"detail": STORE_UNAVAILABLE})
     except Exception:

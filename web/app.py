@@ -30,7 +30,7 @@ from assistant.service import Assistant
 from assistant.settings import Settings, get_settings
 from web import api, pages
 from web.middleware import BodyLimit, OwnerCookie, RateLimit, SecurityHeaders
-from web.store import STORE_UNAVAILABLE, Store, StoreError
+from web.store import STORE_UNAVAILABLE, Store, StoreUnavailable, reason
 from web.templating import render
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         if warm is not None:
             threading.Thread(target=warm, name="warm-aids", daemon=True).start()
         yield
+        if store is None:  # its own: the pool's connections closed, not left to the server's timeout
+            app.state.store.close()
 
     app = FastAPI(
         title="Culture & digital assistant",
@@ -78,7 +80,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(AssistantError, _assistant_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StoreError, _store_error)  # type: ignore[arg-type]
+    for unavailable in StoreUnavailable:
+        app.add_exception_handler(unavailable, _store_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _server_error)
 
     # Outermost last: headers on every response, then the owner cookie, the size limit, the rate limit.
@@ -138,10 +141,10 @@ async def _assistant_error(request: Request, exc: AssistantError) -> Response:
     return error_response(request, status, str(exc))
 
 
-async def _store_error(request: Request, exc: StoreError) -> Response:
-    """The database is down, restarting or failing over: the client may try again (nothing was stored)."""
-    log.warning("conversations database unavailable on %s %s: %s", request.method, request.url.path,
-                str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """The database is down, restarting or failing over: the client may try again. (Any other database
+    error is a bug: a 500 with its traceback in the log.)"""
+    log.warning("conversations database unavailable on %s %s: %s", request.method, request.url.path, reason(exc))
     return error_response(request, 503, STORE_UNAVAILABLE, {"Retry-After": "5"})
 
 

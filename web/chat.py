@@ -54,7 +54,10 @@ def prepare(body: ChatRequest, store: Store, owner: str, settings: Settings) -> 
 
 
 def record(turn: ChatTurn, response: ChatResponse, store: Store) -> WebChatResponse:
-    _, answer_id = store.add_exchange(turn.conversation_id, turn.owner, turn.message, response)
+    try:
+        _, answer_id = store.add_exchange(turn.conversation_id, turn.owner, turn.message, response)
+    except KeyError:  # deleted (in another tab, on another replica) while the question was answered
+        raise HTTPException(404, "unknown conversation") from None
     # The answer is a validated ChatResponse: its fields are taken as they are, not validated again.
     return WebChatResponse.model_construct(**{**dict(response), "conversation_id": turn.conversation_id,
                                               "message_id": answer_id})

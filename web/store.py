@@ -26,16 +26,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, create_engine, event, text
+from sqlalchemy import Connection, bindparam, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, RowMapping, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from assistant.schemas import ChatResponse
 from vectorstore.text import fold
 
 # What callers catch: any failure to open, read or write the database, whichever the engine.
 StoreError = SQLAlchemyError
+# The database cannot be reached or answered now (down, restarting, failing over, pool exhausted): the
+# client may try again. Anything else is a bug.
+StoreUnavailable = (OperationalError, InterfaceError, PoolTimeout)
 STORE_UNAVAILABLE = "the conversations database is unavailable: try again in a moment"
+
+
+def reason(exc: BaseException) -> str:
+    """An error's first line, the driver's own message where there is one (for one-line errors)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 # Each entry runs once, in order; append, never edit a released one. A string is SQL (statements split
 # on ";", ``{float}`` the engine's 64-bit float: SQLite's REAL, PostgreSQL's DOUBLE PRECISION, as
@@ -142,6 +152,9 @@ class Conversation:
     updated: float = 0.0  # the last exchange's time (``created`` before the first)
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgres+psycopg")
+
+
 def database_url(target: Path | str) -> URL:
     """A SQLite file (a path) or a database URL; ``postgresql://`` is read with psycopg 3."""
     if isinstance(target, Path):
@@ -150,11 +163,12 @@ def database_url(target: Path | str) -> URL:
         url = make_url(target)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError: not a URL at all
         raise ValueError(f"not a database URL: {exc}") from None
-    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+    if url.drivername in POSTGRES_SCHEMES:
         return url.set(drivername="postgresql+psycopg")
-    if url.get_backend_name() == "sqlite":
+    if url.drivername == "sqlite" and url.database not in (None, "", ":memory:"):
         return url
-    raise ValueError(f"unsupported database {url.drivername!r}: use postgresql://… or a SQLite file")
+    raise ValueError(f"unsupported database {url.render_as_string(hide_password=True)!r}: "
+                     "use postgresql://user:password@host:port/database or sqlite:///path/to/file.db")
 
 
 class Store:
@@ -169,10 +183,17 @@ class Store:
                                         connect_args={"timeout": 10, "check_same_thread": False})
             _sqlite_behaviour(self.engine)
         else:
-            # pre_ping: a connection the server dropped (a restart, a failover) is replaced, not handed out
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # pre_ping: a connection the server dropped (a restart, a failover) is replaced, not handed out.
+            # READ COMMITTED whatever the server's default: the migration lock and the conversation's row
+            # lock rely on seeing what the transaction that held them committed.
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                                        isolation_level="READ COMMITTED")
         self._for_update = " FOR UPDATE" if self.engine_name == "postgresql" else ""
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> "Store":
@@ -206,6 +227,10 @@ class Store:
             yield db
 
     def _migrate(self) -> None:
+        with self._read() as db:  # up to date: nothing written, no lock (a role that may not create tables is enough)
+            if inspect(db).has_table("schema_version") and \
+                    db.execute(text("SELECT version FROM schema_version")).scalar() == len(MIGRATIONS):
+                return
         with self._transaction() as db:
             if self.engine_name == "postgresql":
                 db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
@@ -290,7 +315,8 @@ class Store:
     def add_exchange(self, conversation_id: str, owner: str, question: str, response: ChatResponse) -> tuple[str, str]:
         """Store a question and its answer (creating the conversation on its first exchange).
 
-        Returns the ids of the user message and the assistant message.
+        Returns the ids of the user message and the assistant message; KeyError if the conversation was
+        deleted while the question was being answered.
         """
         now = time.time()
         user_id, answer_id = new_id(), new_id()
@@ -303,8 +329,10 @@ class Store:
                        {"id": conversation_id, "owner": owner, "title": _title(question),
                         "folded": fold(_title(question)), "now": now})
             # Two replicas adding to one conversation: the second waits for the first's commit (PostgreSQL
-            # row lock; SQLite's one writer), then numbers its turns after it.
-            db.execute(text("SELECT id FROM conversations WHERE id = :id" + self._for_update), {"id": conversation_id})
+            # row lock; SQLite's one writer), then numbers its turns after it. Deleted meanwhile: gone.
+            if db.execute(text("SELECT id FROM conversations WHERE id = :id" + self._for_update),
+                          {"id": conversation_id}).first() is None:
+                raise KeyError(conversation_id)
             seq = db.execute(text("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = :id"),
                              {"id": conversation_id}).scalar_one()
             db.execute(text(

@@ -165,11 +165,12 @@ def test_serve_with_a_database_url_it_cannot_reach_or_read_is_one_line(built_ind
     result = CliRunner().invoke(main, ["--data-dir", str(built_index.data_dir), "serve", "--port", "1"])
     _one_line_error(result, "conversations database DATABASE_URL cannot be written", "connection", str(port))
     assert "s3cret" not in result.output
-    get_settings.cache_clear()
-    monkeypatch.setenv("DATABASE_URL", "mysql://app@localhost/assistant")
-    result = CliRunner().invoke(main, ["--data-dir", str(built_index.data_dir), "serve", "--port", "1"])
-    assert result.exit_code == 2 and "Traceback" not in result.output  # a usage error, as for any setting
-    assert "Error: invalid DATABASE_URL" in result.stderr and "postgresql://" in result.stderr
+    for url in ("mysql://app@localhost/assistant", "sqlite:///:memory:", "sqlite://"):  # in memory: lost at exit
+        get_settings.cache_clear()
+        monkeypatch.setenv("DATABASE_URL", url)
+        result = CliRunner().invoke(main, ["--data-dir", str(built_index.data_dir), "serve", "--port", "1"])
+        assert result.exit_code == 2 and "Traceback" not in result.output, url  # a usage error, as for any setting
+        assert "Error: invalid DATABASE_URL" in result.stderr and "postgresql://" in result.stderr
 
 
 def test_a_read_only_data_folder_still_answers(built_index, monkeypatch):

@@ -18,6 +18,13 @@ def test_bullets_are_recorded_as_list_items_and_paragraphs_are_not():
     assert [(p.text, p.listed) for p in passages if p.kind != "heading"][-4:] == [
         ("The EU has concluded protocols.", False), ("In 2007, one protocol.", True),
         ("In 2010, another protocol.", True), ("A closing paragraph that is long enough to be a paragraph.", False)]
+    # a short lead-in ending with a colon is joined to the first item: that passage leads, it is no item
+    page = "Title of the page\n\nSome heading\n\nThe programme supports artists abroad.\n\nCountries:\n\n" \
+           "- France and Morocco.\n\n- Tunisia.\n"
+    passages, _ = parse_page(page, "doc", "Doc", "en")
+    assert [(p.text, p.listed) for p in passages if p.kind != "heading"][-3:] == [
+        ("The programme supports artists abroad.", False), ("Countries: France and Morocco.", False),
+        ("Tunisia.", True)]
     roadmap = _roadmap()
     assert any(p.listed for p in roadmap) and not any(p.listed for p in roadmap if p.kind in ("heading", "measure"))
 

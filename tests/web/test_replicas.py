@@ -26,6 +26,7 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="module")
 def deployment(postgres: str, tmp_path_factory: pytest.TempPathFactory):
+    from assistant.sentences import derived
     from ingest.pipeline import run_ingest
     from vectorstore.embeddings import get_embeddings
     from vectorstore.index import current_build
@@ -37,7 +38,7 @@ def deployment(postgres: str, tmp_path_factory: pytest.TempPathFactory):
     with serving(chroma, f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", folder / "chroma.log", 60, cwd=folder):
         settings = make_settings(folder / "data", chroma_host="127.0.0.1", chroma_port=chroma_port)
         run_ingest(CORPUS, settings.data_dir, get_embeddings(settings.embedding_model, settings.embedding_backend),
-                   settings.chroma(), vector_seed=current_build(REPO / "data"))
+                   settings.chroma(), vector_seed=current_build(REPO / "data"), derived=[derived()])  # as `assistant ingest`
         database = new_database(postgres)
         env = {**os.environ, "DATA_DIR": str(settings.data_dir), "CORPUS_DIR": str(CORPUS),
                "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(chroma_port), "DATABASE_URL": database,

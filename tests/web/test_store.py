@@ -54,6 +54,33 @@ def test_migrations_run_once(store: Store) -> None:
             db.execute(text(f"SELECT COUNT(*) FROM {table}"))  # each exists
 
 
+@pytest.mark.postgres
+def test_replicas_starting_together_on_a_new_database_migrate_it_once(postgres) -> None:
+    """Six processes' worth of stores opening one empty PostgreSQL database at the same moment: one
+    migrates (under the advisory lock), the others wait and find it done; none fails."""
+    url = new_database(postgres)
+    barrier, errors, stores = threading.Barrier(6), [], []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            stores.append(Store(url))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(stores) == 6
+    assert {s.schema_version() for s in stores} == {len(MIGRATIONS)}
+    with stores[0].engine.connect() as db:
+        assert db.execute(text("SELECT COUNT(*) FROM schema_version")).scalar_one() == 1
+    for s in stores:
+        s.close()
+
+
 def test_sqlite_runs_in_wal_and_waits_for_the_disk(tmp_path: Path) -> None:
     store = Store(tmp_path / "app.db")
     with store.engine.connect() as db:
@@ -176,9 +203,9 @@ def test_concurrent_writers_do_not_lose_exchanges(store: Store) -> None:
     assert [m.role for m in conv.messages] == ["user", "assistant"] * 40
 
 
-def test_kept_connections_see_each_others_writes_and_survive_a_failed_write(store: Store) -> None:
-    """Each thread keeps its connection: a reader's must never hold an old snapshot, and a write that
-    fails half-way must leave nothing behind and the connection usable."""
+def test_pooled_connections_see_each_others_writes_and_survive_a_failed_write(store: Store) -> None:
+    """Connections are pooled and reused across threads: a reader's must never hold an old snapshot, and
+    a write that fails half-way must leave nothing behind and the connection usable."""
     cid = new_id()
     store.add_exchange(cid, "o", "Q1", response())
     seen: list[int] = []
