@@ -118,4 +118,6 @@ class Speller:
         # the most frequent of the nearest; equal counts, the first in alphabetical order (stable across runs)
         best = min((c for c, distance, _ in found if distance == nearest), key=lambda c: (-known[c][1], c))
         written = known[best][0]
-        return written[:1].upper() + written[1:] if typed[:1].isupper() and typed[1:2].islower() else written
+        if typed.isupper() and len(typed) > 1:  # "FESTIVALL": as typed, in capitals
+            return written.upper()
+        return written[:1].upper() + written[1:] if typed[:1].isupper() else written

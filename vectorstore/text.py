@@ -35,7 +35,10 @@ def clean_text(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents, unify apostrophes and whitespace: the form used for matching."""
+    """Lower-case, strip accents, unify apostrophes and whitespace: the form used for matching.
+
+    The conversations store keeps folded copies of titles and messages for search (``web/store.py``):
+    a change here needs a migration there that folds them again."""
     # Decompose before and after lower-casing: compatibility forms (𝑨, ﬁ) only reveal their case once
     # decomposed, and lower() can itself produce decomposable characters (İ → i̇); fold is idempotent.
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).lower())

@@ -56,6 +56,7 @@ def test_nearest_then_most_frequent_then_alphabetical() -> None:
     assert speller.correct("aidez", "en")[0] == "aider"  # one edit from both: the more frequent
     assert speller.correct("summray", "en")[0] == "summary"  # a cue word of the pack is known (two letters swapped: one edit)
     assert speller.correct("grantss", "en")[0] == "grants"
+    assert speller.correct("GRANTSS", "en")[0] == "GRANTS" and speller.correct("Grantss", "en")[0] == "Grants"
     assert speller.correct("zzzzzzz", "en") == ("zzzzzzz", [])
     assert speller.correct("anything", "de") == ("anything", [])  # no words for that language: left alone
 
