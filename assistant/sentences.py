@@ -125,7 +125,7 @@ class SentenceBank:
                          for n, tokens in stored["kept"]]
             else:
                 infos = [SentenceInfo(s, frozenset(stem_words(words, lang)), self.index.vector(s))
-                         for _, s, words in _kept_numbered(p, lang)]
+                         for _, s, words in _kept_numbered(texts, lang)]
             self._cache.put(key, infos)
         return infos
 
@@ -155,10 +155,11 @@ class SentenceBank:
         return self.idf.get(lang, {}).get(token, self.unseen.get(lang, 8.0))
 
 
-def _kept_numbered(p: Passage, lang: str) -> Iterator[tuple[int, str, list[str]]]:
-    """(position, sentence, its surface words) of ``p``'s sentences in ``lang``, but the sentences
-    addressed to the assistant: data, never an answer, not quoted, and nothing an LLM sentence can stand on."""
-    for n, s in enumerate(p.sentences_in(lang)):
+def _kept_numbered(texts: list[str], lang: str) -> Iterator[tuple[int, str, list[str]]]:
+    """(position, sentence, its surface words) of a passage's sentences ``texts`` in ``lang``, but the
+    sentences addressed to the assistant: data, never an answer, not quoted, and nothing an LLM sentence
+    can stand on."""
+    for n, s in enumerate(texts):
         if not addressed_to_the_assistant(s, lang):
             yield n, s, surface_words(s, lang)
 
@@ -221,7 +222,8 @@ def statistics(passages: list[Passage], vector: Callable[[str], np.ndarray | Non
     for p in ordered:
         for lang in [p.language, *p.translations]:
             kept: list[tuple[int, list[str]]] = []
-            for n, s, surface in _kept_numbered(p, lang):
+            texts = p.sentences_in(lang)
+            for n, s, surface in _kept_numbered(texts, lang):
                 counts[lang] = counts.get(lang, 0) + 1
                 bucket = df.setdefault(lang, {})
                 tokens = sorted(frozenset(stem_words(surface, lang)))
@@ -236,7 +238,7 @@ def statistics(passages: list[Passage], vector: Callable[[str], np.ndarray | Non
                     vectors.append(v)
             if folder is not None:
                 rows.append((f"{p.passage_id}:{lang}", json.dumps(
-                    {"sentences": len(p.sentences_in(lang)), "kept": kept}, ensure_ascii=False)))
+                    {"sentences": len(texts), "kept": kept}, ensure_ascii=False)))
     if folder is not None:
         rows += [(f"entry:{e.entry_id}", json.dumps(sorted(set(tokenize(e.text, e.lang))), ensure_ascii=False))
                  for e in entries_for(ordered)]
