@@ -93,10 +93,10 @@ class Speller:
 
         return LETTER_RUN.sub(replace, text), corrections
 
-    def _is_known(self, typed: str) -> bool:
-        """Known in any language: questions mix them ("the objectifs under axe I", a French question
-        quoting an English title), so a word of another language is no typing error."""
-        key = fold(typed)
+    def _is_known(self, typed: str, key: str) -> bool:
+        """Known in any language (``key``: ``typed`` folded): questions mix them ("the objectifs under
+        axe I", a French question quoting an English title), so a word of another language is no typing
+        error."""
         for lang, known in self._known.items():
             if key in known or any(key.startswith(c) and key[len(c):] in known for c in self._clitics.get(lang, ())):
                 return True
@@ -107,7 +107,7 @@ class Speller:
     def _meant(self, typed: str, lang: str, known: dict[str, tuple[str, int]]) -> str | None:
         key = fold(typed)
         edits = max_edits(key)
-        if not edits or self._is_known(typed):
+        if not edits or self._is_known(typed, key):
             return None
         candidates = [c for n in range(len(key) - edits, len(key) + edits + 1)
                       for c in self._by_length[lang].get(n, ())]
