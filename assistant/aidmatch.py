@@ -167,7 +167,9 @@ class AidMatcher:
         """Every card of ``cards`` with its signals and probability, best first. ``ranked``: passage
         ids the profile's hybrid search returned, best first."""
         rank = {pid: i for i, pid in enumerate(ranked)}
-        wanted = Wanted(self.bank, profile.language, set(profile.tokens))
+        # Words no card could hold ("SMAC", "tracteur") weigh in ``unknown``, not here: counted, the rarest
+        # would weigh most and squash every card's share alike.
+        wanted = Wanted(self.bank, profile.language, set(profile.tokens) & self.catalogue_tokens(profile.language))
         sims = self._similarities(profile, cards)
         out = []
         for card, sim in zip(cards, sims):
@@ -194,6 +196,13 @@ class AidMatcher:
             out.append(scored)
         out.sort(key=lambda s: (-s.probability, s.card["id"]))
         return out
+
+    def catalogue_tokens(self, lang: str) -> frozenset[str]:
+        """Every token some card holds in ``lang`` (``card_tokens``): the words a profile can be matched on."""
+        key = ("", lang)
+        if key not in self._tokens:
+            self._tokens[key] = frozenset().union(*(self.card_tokens(c, lang) for c in self.cards))
+        return self._tokens[key]
 
     def card_tokens(self, card: dict, lang: str) -> frozenset[str]:
         """The card's name, operator and summary in ``lang``, and the passages it cites that read in

@@ -36,6 +36,17 @@ def test_words_asking_for_money_name_a_kind_not_a_topic(assistant):
     assert not {"fund", "funding"} & profile.tokens and "danc" in profile.tokens
 
 
+def test_words_no_card_holds_leave_the_share_of_the_others_alone(assistant):
+    # "SMAC" and "400" are in no card: the share of the profile's other words a card holds is the same
+    cards = assistant.aids.cards
+    plain = assistant.matcher.score(assistant.matcher.read("salle de concert qui filme ses concerts", "fr", encode=False), cards, [])
+    extra = assistant.matcher.score(assistant.matcher.read("salle de concert SMAC qui filme ses concerts", "fr", encode=False), cards, [])
+    text = {s.card["id"]: s.signals["text"] for s in plain}
+    assert max(text.values()) > 0
+    assert all(s.signals["text"] == text[s.card["id"]] for s in extra)
+    assert extra[0].signals["unknown"] > plain[0].signals["unknown"]
+
+
 @pytest.mark.parametrize("profile, lang", [
     ("tractor subsidy for dairy farmers", "en"),
     ("j'ai un restaurant à Marseille, quelles aides pour refaire la cuisine ?", "fr"),
