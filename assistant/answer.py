@@ -51,6 +51,8 @@ _ITEM_NOUNS = {lang: frozenset(tokenize(words, lang)) for lang, words in {
 LIST_RATIO = 0.55  # a list item must score at least this share of the best sentence
 SAME_PASSAGE_RATIO = 0.4  # another sentence of the best passage joins from this share
 OTHER_PASSAGE_RATIO = 0.65  # a sentence of another passage joins only when nearly as good
+ENUMERATES = 0.15  # of one passage, a list question takes a sentence that enumerates ("fields: heritage, training…") by this much
+_SEPARATORS = re.compile(r"[,;،؛]")
 
 
 def is_list_question(text: str) -> bool:
@@ -108,7 +110,9 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
                 continue
             if c.passage.passage_id not in seen:
                 seen.add(c.passage.passage_id)
-                take(c)
+                # of the passage's sentences that answer, the one that enumerates: what a list asks for
+                mates = [m for m in candidates if m.passage is c.passage and m.score >= LIST_RATIO * best.score]
+                take(max(mates, key=lambda m: m.score + ENUMERATES * _enumerates(m.sentence.text)))
     else:
         # The best passage speaks first and in full when short: its best sentence, the one after it
         # (a definition is often followed by its figures or purpose) and any other strong sentence.
@@ -124,6 +128,12 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
     # Read in the order of the passages, then of the sentences inside each.
     chosen.sort(key=lambda c: (c.rank, c.position))
     return chosen
+
+
+def _enumerates(text: str) -> bool:
+    """Whether a sentence lists things: a colon followed by two separators or more, or four separators."""
+    head, colon, tail = text.partition(":")
+    return len(_SEPARATORS.findall(tail)) >= 2 if colon else len(_SEPARATORS.findall(text)) >= 4
 
 
 def _key_token(bank: SentenceBank, q: Query, candidates: list[Chosen], asking: frozenset[str] = frozenset()) -> str | None:

@@ -31,7 +31,7 @@ class Cues:
 
     def __init__(self, phrases: list[str], prefixes: list[str] = (), anchored: bool = False) -> None:
         self.phrases = [fold(str(p)) for p in phrases if fold(str(p))]
-        alternation = "|".join(re.escape(p).replace(r"\*", r"\w+(?:[ '-]\w+){0,2}") for p in
+        alternation = "|".join(re.escape(p).replace(r"\*", r"\w+(?:[ '-]\w+){0,9}") for p in
                                sorted(set(self.phrases), key=len, reverse=True))
         clitic = f"(?:{'|'.join(re.escape(fold(p)) for p in prefixes)})?" if prefixes else ""
         start = r"^\W*" if anchored else r"(?<!\w)"

@@ -32,7 +32,7 @@ from assistant.pipeline.retrieve import Retrieval
 from assistant.pipeline.tree import LEVEL_DEPTH, Tree, depth
 from assistant.sentences import SentenceBank, Wanted
 from vectorstore.models import Passage
-from vectorstore.text import tokenize
+from vectorstore.text import fold, tokenize
 
 ITEM_CHARS = 320  # a list item is short: one line of the document
 MAX_ITEMS = 12
@@ -136,7 +136,7 @@ class Assembler:
             items = [p for p in body if p.kind == "measure"] or body
         if not items:
             return
-        confident = target is not None or self._on_topic(frame, items, ctx.retrieval.query.naming)
+        confident = target is not None or self._on_topic(frame, items, self._naming(ctx, [document]))
         if not confident:  # "les 4 axes de la stratégie franco-québécoise": a list the passages hold
             self.listing(ctx, hits)
             return
@@ -173,6 +173,8 @@ class Assembler:
         if parts:
             for part in parts[:MAX_ITEMS]:
                 body = [p for p in self.tree.body(part, document, subtree=True) if _sentence_like(p)]
+                # prose says what a part is about; an item of a list under it says one instance of it
+                body.sort(key=lambda p: p.listed)
                 if body:
                     ctx.units.append(Unit(body[0], "part", label=part.text_in(frame.language)))
                 # a part of a heading says what it does by its first example (the programmes and places
@@ -203,7 +205,7 @@ class Assembler:
         for document in ([under.document] if under is not None else documents[:3]):
             prefix = under.section + " › " if under is not None else ""
             for h in self.tree.headings(document):
-                if not h.section.startswith(prefix) or h is under:
+                if not h.section.startswith(prefix) or h is under or self._is_title(h):
                     continue
                 # in the asker's language, or as written ("the 'Coopération internationale' part")
                 for lang in dict.fromkeys((frame.language, h.language)):
@@ -218,14 +220,27 @@ class Assembler:
                         best, best_share = h, share
         return best
 
+    def _is_title(self, h: Passage) -> bool:
+        """Whether the heading is the document's own title (a page whose title is set as its first
+        heading): naming it names the whole document, not the passages under that line."""
+        return fold(h.text).strip() == fold(str(self.documents.get(h.document, {}).get("title", ""))).strip()
+
     def _topic_left(self, ctx: Context, documents: list[str]) -> bool:
         """Whether the question asks about something besides the document it names ("résume ce que dit
         la feuille de route sur le droit d'auteur")."""
+        return not self._on_topic(ctx.frame, [], self._naming(ctx, documents))
+
+    def _naming(self, ctx: Context, documents: list[str]) -> frozenset[str]:
+        """The words that name the documents asked about: the query's naming words, and their titles
+        (the manifest's names, the title, and the title heading in the asker's language)."""
+        lang = ctx.frame.language
         family = [*documents[:2], *(d for d, info in self.documents.items() if info.get("translation_of") in documents[:2])]
-        titles = [self._title(d, ctx.frame.language) for d in family]
+        titles = [self._title(d, lang) for d in family]
         titles += [str(self.documents.get(d, {}).get("title", "")) for d in family]
-        naming = ctx.retrieval.query.naming | frozenset(tokenize(" ".join(titles), ctx.frame.language))
-        return not self._on_topic(ctx.frame, [], naming)
+        # the title in the asker's language: its title heading's translation ("coopération culturelle internationale")
+        titles += [h.text_in(lang) for d in family for h in self.tree.headings(d)
+                   if self._is_title(h) and h.has_text_in(lang)]
+        return ctx.retrieval.query.naming | frozenset(tokenize(" ".join(titles), lang))
 
     def _opening(self, target: Passage | None, document: str) -> Passage | None:
         """The passage that opens a summary: for a document, the introduction's passage closest to its

@@ -3,6 +3,8 @@ makes of a question, and the whole answers the issue's examples must get."""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.pipeline.verify import Verifier
 from assistant.schemas import Turn
 
@@ -120,6 +122,39 @@ def test_a_summary_of_the_roadmap_gives_one_line_per_axis(assistant):
     res = assistant.answer("Résume la feuille de route")
     assert not res.abstained
     assert all(f"- {n}. " in res.answer for n in ("I", "II", "III"))
+
+
+@pytest.mark.parametrize("question", [
+    "Can you summarise the European Commission page on international cultural cooperation?",
+    "Résume la page de la Commission européenne sur la coopération culturelle internationale",
+])
+def test_a_summary_of_a_page_whose_title_is_its_first_heading_covers_the_whole_page(assistant, question):
+    # the title line names the page, not the one paragraph under it: every part says what it is about,
+    # in prose (not the first item of a list under it)
+    res = assistant.answer(question)
+    bullets = [line for line in res.answer.splitlines() if line.startswith("- ")]
+    assert len(bullets) >= 3
+    assert any("2012" in b for b in bullets) and any("207(4)" in b for b in bullets)
+    assert not any("2008 Council" in b or "2008 sur la diversité" in b for b in bullets)
+
+
+@pytest.mark.parametrize("question, first", [
+    ("How is the European Commission page on international cultural cooperation organised?", "Developing a strategy"),
+    ("Comment la page du MEAE est-elle organisée ?", "4 actions au service des professionnels"),
+    ("ما أقسام صفحة المفوضية الأوروبية؟", "التجارة الدولية"),
+])
+def test_asking_how_a_page_is_organised_gives_its_headings(assistant, question, first):
+    # a long subject between "how is" and "organised", an inverted verb after "comment": still an outline
+    frame = assistant.understand(question, [], None)
+    assert frame.intent == "outline"
+    res = assistant.answer(question)
+    assert f"- {first} [" in res.answer
+
+
+def test_a_list_question_takes_the_sentence_that_enumerates(assistant):
+    # the passage's first sentence names the mission; its third lists the fields asked for
+    res = assistant.answer("ما هي مجالات الخبرة التي تقدمها وزارة الثقافة للشركاء الأجانب؟")
+    assert "التراث" in res.answer and "السياحة الثقافية" in res.answer
 
 
 def test_a_comparison_is_answered_on_both_sides_in_the_askers_language(assistant):
