@@ -9,7 +9,9 @@ misses it. A word is corrected when nothing knows it:
 - not the language pack: its cue words ("summary", "compare", "résume"), nor the corpus's words with a
   clitic the pack lists ("لخارطة" is "ل" + "خارطة");
 - not the languages themselves: a real word the corpus never uses ("weather", "tractor") is what makes
-  an off-topic question off-topic, so a word common enough in a language (wordfreq's Zipf scale) stays.
+  an off-topic question off-topic, so a word common enough in a language (wordfreq's Zipf scale) stays;
+  a rare one ("diffrence": slips are written too) is corrected only towards a word one edit away that is
+  far more common (``SLIP_MARGIN``).
 
 Known in any of the languages is known: questions mix them ("the objectifs under axe I"). A typing
 error is corrected towards the words of the question's language.
@@ -36,6 +38,13 @@ MIN_LETTERS = 5
 # 2.0, "podcasters" 1.6), while a slip is rarely written often enough to reach it (a few, "recieve",
 # are: those stay as typed).
 REAL_WORD_ZIPF = 1.0
+# Some slips are written often enough to be in wordfreq ("diffrence" 1.6, "recieve" 2.8, "goverment"
+# 2.7): a word that rare, one edit from a word of the corpus far more common in the language ("difference"
+# 5.0), is that word mistyped (a noisy channel: the likelier intended word wins). A real word that rare
+# near a common one is unlikely to be asked about in these documents' questions.
+RARE_WORD_ZIPF = 3.0
+SLIP_MARGIN = 2.0
+SLIP_MIN_LETTERS = 7  # a shorter rare word has too many common neighbours to say which one was meant
 
 
 def max_edits(word: str) -> int:
@@ -93,25 +102,29 @@ class Speller:
 
         return LETTER_RUN.sub(replace, text), corrections
 
-    def _is_known(self, typed: str, key: str) -> bool:
-        """Known in any language (``key``: ``typed`` folded): questions mix them ("the objectifs under
-        axe I", a French question quoting an English title), so a word of another language is no typing
-        error."""
-        for lang, known in self._known.items():
-            if key in known or any(key.startswith(c) and key[len(c):] in known for c in self._clitics.get(lang, ())):
-                return True
-            if zipf_frequency(typed.lower(), lang) >= REAL_WORD_ZIPF:
-                return True
-        return False
+    def _in_vocabulary(self, key: str) -> bool:
+        """The corpus or a pack knows the word (``key``: folded), in any language: questions mix them
+        ("the objectifs under axe I", a French question quoting an English title)."""
+        return any(key in known or any(key.startswith(c) and key[len(c):] in known for c in self._clitics.get(lang, ()))
+                   for lang, known in self._known.items())
 
     def _meant(self, typed: str, lang: str, known: dict[str, tuple[str, int]]) -> str | None:
         key = fold(typed)
         edits = max_edits(key)
-        if not edits or self._is_known(typed, key):
+        if not edits or self._in_vocabulary(key):
             return None
+        # a word of any of the languages is no typing error, unless rare and one edit from a far more common one
+        zipf = max(zipf_frequency(typed.lower(), other) for other in self._known)
+        if zipf >= RARE_WORD_ZIPF or (zipf >= REAL_WORD_ZIPF and len(key) < SLIP_MIN_LETTERS):
+            return None
+        slip_only = zipf >= REAL_WORD_ZIPF
+        if slip_only:
+            edits = 1
         candidates = [c for n in range(len(key) - edits, len(key) + edits + 1)
                       for c in self._by_length[lang].get(n, ())]
         found = process.extract(key, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None)
+        if slip_only:
+            found = [f for f in found if zipf_frequency(known[f[0]][0].lower(), lang) - zipf >= SLIP_MARGIN]
         if not found:
             return None
         nearest = min(distance for _, distance, _ in found)

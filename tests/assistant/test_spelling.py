@@ -16,6 +16,9 @@ from evals.typos import misspell
     ("What is the cooperaton protocol with Korea?", "What is the cooperation protocol with Korea?"),
     ("Qu'est-ce que le Pass Culutre ?", "Qu'est-ce que le Pass Culture ?"),  # a capital stays a capital
     ("ما هي المحااور الثلاثة لخارطة الطريق؟", "ما هي المحاور الثلاثة لخارطة الطريق؟"),  # "ل" + "خارطة" stays
+    # a slip common enough that wordfreq has seen it (Zipf 1.6), one edit from a corpus word far more common (5.0)
+    ("whats the diffrence between Novembre Numérique and Digital Crossroads?",
+     "whats the difference between Novembre Numérique and Digital Crossroads?"),
 ])
 def test_a_slip_becomes_the_word_meant_and_the_question_is_answered_as_meant(assistant, typed: str, meant: str) -> None:
     frame = assistant.understand(typed, [])
@@ -34,7 +37,8 @@ def test_a_slip_becomes_the_word_meant_and_the_question_is_answered_as_meant(ass
     "Quelle est la place de la sobriete numerique ?",  # unaccented, as the corpus's word is known folded
     "Quid des autrices ?",  # a real word (wordfreq knows it), not a slip of "autres"
     "Quelles aides pour les startups du metavers ?",  # 8 letters: one edit at most, "métiers" is two
-    "What about the diffrence?",  # a slip common enough that wordfreq has seen it: left alone
+    "How do I recieve a grant?",  # a common slip, but no word of the corpus is one edit from it
+    "What about the dairy sector?",  # a real word more common than its neighbour "daily": not a slip
 ])
 def test_what_is_not_a_slip_stays_as_typed(assistant, question: str) -> None:
     frame = assistant.understand(question, [])
