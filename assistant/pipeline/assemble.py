@@ -113,10 +113,10 @@ class Assembler:
 
     # --- outline ------------------------------------------------------------------------------------
 
-    def outline(self, ctx: Context, hits: list[Passage]) -> None:
+    def outline(self, ctx: Context, hits: list[Passage], target: Passage | None = None) -> None:
         frame = ctx.frame
-        documents = self._documents(frame, ctx.retrieval, hits)
-        target = self._target(ctx, documents)
+        documents = [target.document] if target is not None else self._documents(frame, ctx.retrieval, hits)
+        target = target or self._target(ctx, documents)
         if frame.refs and target is None:
             ctx.notes["outline"] = "the heading named was not found"
             return
@@ -263,6 +263,13 @@ class Assembler:
         frame = ctx.frame
         topic = set(self._topic_tokens(frame))
         wanted = Wanted(self.bank, frame.language, topic)
+        if frame.unit is not None and not frame.refs:
+            # "what are the measures of «Favoriser la découverte…»?": the levels under the heading it names
+            heading = self._heading_hit(ctx, hits, topic - ctx.retrieval.query.naming)
+            if heading is not None:
+                self.outline(ctx, hits, heading)
+                if ctx.units:
+                    return
         # the question's most specific word the corpus uses: a list about something else lacks it
         known = [t for t in topic if t in self.bank.idf.get(frame.language, {})]
         key = min(known, key=lambda t: (-self.bank.weight(frame.language, t), t)) if known else None
@@ -292,6 +299,15 @@ class Assembler:
         ctx.confident = count_met or score >= 1.0
         ctx.units.append(Unit(lead, "lead"))
         ctx.units.extend(Unit(i, "item") for i in items[:MAX_ITEMS])
+
+    def _heading_hit(self, ctx: Context, hits: list[Passage], topic: set[str]) -> Passage | None:
+        """A heading among the two best passages whose title (with its parents') holds most of what the
+        question asks about, besides the level it lists and the document it names."""
+        if not topic:
+            return None
+        wanted = Wanted(self.bank, ctx.frame.language, topic)
+        return next((p for p in hits[:2] if p.kind == "heading" and p.section and
+                     wanted.overlap(self.bank.entry_tokens(p, ctx.frame.language)) >= LEAD_SAYS_IT), None)
 
     def _lists_at(self, p: Passage) -> list[tuple[Passage, list[Passage]]]:
         """The lists ``p`` belongs to or opens: (lead-in, items)."""

@@ -151,6 +151,18 @@ def test_asking_how_a_page_is_organised_gives_its_headings(assistant, question, 
     assert f"- {first} [" in res.answer
 
 
+@pytest.mark.parametrize("question, heading, item", [
+    ("ما هي تدابير الهدف الفرعي «تشجيع اكتشاف الثقافات الرقمية في العالم»؟", "a. تشجيع اكتشاف الثقافات الرقمية",
+     "منصات ذات محتوى تحريري"),
+    ("Quelles sont les mesures pour accompagner les acteurs culturels dans la numérisation et la valorisation des contenus ?",
+     "b. Accompagner les acteurs culturels", "recherche et développement"),
+])
+def test_the_measures_of_a_heading_named_by_its_title_are_its_measures(assistant, question, heading, item):
+    # no number names the heading: its title does, and the search puts it first
+    res = assistant.answer(question)
+    assert res.answer.startswith(heading) and item in res.answer
+
+
 def test_a_list_question_takes_the_sentence_that_enumerates(assistant):
     # the passage's first sentence names the mission; its third lists the fields asked for
     res = assistant.answer("ما هي مجالات الخبرة التي تقدمها وزارة الثقافة للشركاء الأجانب؟")
