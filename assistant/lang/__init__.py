@@ -82,6 +82,8 @@ class Pack:
         self.injection = Cues(data.get("injection", []), prefixes)
         self.connectors = Cues(data.get("connectors", []), prefixes, anchored=True)
         self.small_talk = [fold(s) for s in data.get("small_talk", [])]
+        self.switches = Cues(data.get("switches", []), prefixes, anchored=True)
+        self.acknowledgements = Cues(data.get("acknowledgements", []), prefixes, anchored=True)
         self.about_me = Cues(data.get("about_me", []), prefixes)
         self.openers = Cues(data["follow_up"]["openers"], anchored=True)
         self.pronouns = Cues(data["follow_up"]["pronouns"], prefixes)

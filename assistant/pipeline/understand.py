@@ -59,8 +59,9 @@ class Understander:
                          notes={"intent": "only an instruction"})
         if is_small_talk(asked, p):
             return Frame(language, "small_talk", message, asked, asked, instruction=instruction)
+        asked, switched = strip_openers(asked, p)
         question, context, relation = asked, "", "new"
-        if history and self.leans_on_context(asked, language, p):
+        if history and not switched and self.leans_on_context(asked, language, p):
             resolved = standalone(asked, history, language)
             question, context = resolved.question, resolved.context
             relation = "switch" if resolved.asked != asked else ("follow-up" if context else "new")
@@ -187,6 +188,26 @@ def strip_instructions(message: str, p: Pack) -> tuple[str, bool]:
             break
         text = _drop_prefix(text, len(m.group(0))).lstrip(" ,:;-—")
     return (text if any(ch.isalpha() for ch in text) and len(fold(text).split()) >= 2 else ""), True
+
+
+_OPENER_END = re.compile(r"(?<!\s)\s*[,:;.!—–-]+\s*")  # not from inside a run of spaces: linear
+
+
+def strip_openers(message: str, p: Pack) -> tuple[str, bool]:
+    """(the message without what it opens with before it asks: an acknowledgement, a link, or words
+    announcing a new subject, each closed by punctuation: "OK, different question: what is…"; whether
+    a new subject was announced). A message that is nothing else is kept whole."""
+    text, switched = message.strip(), False
+    while True:
+        folded = fold(text)
+        for cues, announces in ((p.switches, True), (p.acknowledgements, False), (p.connectors, False)):
+            m = cues.search(folded)
+            end = _OPENER_END.match(folded, m.end()) if m and m.group(0).strip() else None
+            if end and end.end() < len(folded):
+                text, switched = _drop_prefix(text, end.end()).strip(), switched or announces
+                break
+        else:
+            return text, switched
 
 
 def _after_connector(clause: str, p: Pack) -> str:

@@ -26,6 +26,29 @@ def test_a_question_naming_its_own_subject_does_not_inherit_the_last_one(assista
     assert "Pass" not in res.answer and "Culturethèque" in res.answer
 
 
+@pytest.mark.parametrize("message, asked, switched, lang", [
+    ("OK, different question: what is the Pass Culture?", "what is the Pass Culture?", True, "en"),
+    ("Autre question : qu'est-ce que Culturethèque ?", "qu'est-ce que Culturethèque ?", True, "fr"),
+    ("سؤال آخر: ما هي بروتوكولات التعاون الثقافي؟", "ما هي بروتوكولات التعاون الثقافي؟", True, "ar"),
+    ("Merci ! Et pour la musique ?", "Et pour la musique ?", False, "fr"),  # thanks, then a follow-up
+    ("OK", "OK", False, "en"),  # nothing after it: kept whole
+    ("Now what is IFdigital?", "Now what is IFdigital?", False, "en"),  # no punctuation closes it: part of the question
+])
+def test_what_a_message_opens_with_before_it_asks_is_left_aside(message, asked, switched, lang):
+    from assistant.lang import pack
+    from assistant.pipeline.understand import strip_openers
+    assert strip_openers(message, pack(lang)) == (asked, switched)
+
+
+def test_a_new_subject_announced_stands_alone_and_is_answered(assistant):
+    history = [Turn(role="user", content="What does the European Commission page say about China?"),
+               Turn(role="assistant", content="In 2012 the Commission set up a group of experts… [1]")]
+    frame = assistant.understand("OK, different question: what is the Pass Culture?", history, None)
+    assert frame.relation == "new" and frame.context == "" and frame.asked == "what is the Pass Culture?"
+    res = assistant.answer("OK, different question: what is the Pass Culture?", history)
+    assert not res.abstained and "2020" in res.answer and "China" not in res.answer
+
+
 def test_a_pronoun_leans_on_the_last_question_and_its_answer(assistant):
     history = [Turn(role="user", content="Qu'est-ce que le Pass Culture ?"),
                Turn(role="assistant", content="Le Pass Culture facilite l'accès des jeunes à la culture.")]
