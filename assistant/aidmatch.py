@@ -56,6 +56,18 @@ FACET_OF = {"sectors": "sector", "beneficiaries": "beneficiary", "kinds": "kind"
 KIND_FAMILIES = {"funding": {"grant", "call-for-projects", "call-for-expressions-of-interest", "competition", "bursary",
                              "residency", "support-programme"}}
 NEUTRAL_SECTOR = "all-cci"  # a card for every cultural industry neither meets nor misses a named sector
+# The kinds of support a question asks for when it asks for an aid: money, a place, a prize (not a
+# "network", a "programme", a "guide": words a question about anything may use).
+SUPPORT_KINDS = frozenset({"grant", "bursary", "competition", "call-for-projects", "call-for-expressions-of-interest",
+                           "residency"})
+
+
+def asks_for_support(text: str, lang: str) -> bool:
+    """Whether ``text`` names a kind of support (``SUPPORT_KINDS``, or a word asking for money in any
+    form: "une aide", "funding", "تمويل"), by the language pack's ``profile`` lexicon."""
+    present = frozenset(tokenize(text, lang))
+    return any(tokens <= present for value, _, tokens in pack(lang).profile.get("kinds", [])
+               if value in SUPPORT_KINDS or value in KIND_FAMILIES)
 
 
 @dataclass(frozen=True)

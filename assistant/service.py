@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Generator, Iterator, Literal
 
-from assistant.aidmatch import AidMatcher, Scored
+from assistant.aidmatch import AidMatcher, Scored, asks_for_support
 from assistant.aids import AidCatalogue, describe
 from assistant.errors import InvalidQueryError, NotFoundError
 from assistant.glossary import Glossary
@@ -83,10 +83,6 @@ CAPABILITIES = {
 }
 ANSWER_AIDS = 3  # aid cards shown beside an answer
 PROFILE_PASSAGES = 60  # passages searched for an aid profile
-# The kinds of support a question asks for when it asks for an aid: money, a place, a prize (not a
-# "network", a "programme", a "guide": words a question about anything may use).
-SUPPORT_KINDS = frozenset({"grant", "bursary", "competition", "call-for-projects", "call-for-expressions-of-interest",
-                           "residency"})
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 log = logging.getLogger(__name__)
@@ -355,8 +351,7 @@ class Assistant:
         best first; none unless the question asks for support (money, a residency, a competition: "une
         aide", "funding", "منحة") or, asking how, says who the asker is ("I run a concert hall, what can I
         get?"). "What is the Alliance française network?" and "how can I buy a ticket?" ask for no aid."""
-        profile = self.matcher.read(frame.question, frame.language, encode=False)  # cheap: is an aid asked for?
-        if not (profile.values("kinds") & SUPPORT_KINDS or (frame.intent == "howto" and frame.preamble)):
+        if not (asks_for_support(frame.question, frame.language) or (frame.intent == "howto" and frame.preamble)):
             return []
         scored = self._fit(frame.question, frame.language, self.aids.cards, retrieval.query)
         return [{**s.card, "score": s.probability} for s in scored if s.probability >= self.matcher.model.threshold]

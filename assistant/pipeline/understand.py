@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from assistant.aidmatch import asks_for_support
 from assistant.followup import needs_context, standalone
 from assistant.glossary import Glossary
 from assistant.lang import LEVELS, Pack, available, pack
@@ -74,7 +75,9 @@ class Understander:
         # What the asker says of themselves ("Je suis éditeur :") makes a how-to question only when the
         # question itself asks nothing else ("…, what can I get?" / "Amazon peut-il…?" is a yes/no).
         intent, why = intent_of(fold(question_part), p)
-        if before and intent == "factoid" and p.intents["howto"].search(fold(before)):
+        if before and p.intents["howto"].search(fold(before)) and (
+                intent == "factoid" or (intent == "list" and asks_for_support(question_part, language))):
+            # "Je gère une salle de spectacle, quelles aides pour… ?": the aids that fit them
             intent, why = "howto", "the asker describes themselves"
         refs, count, unit = (), None, None
         for other in [p, *(pack(code) for code in available() if code != language)]:

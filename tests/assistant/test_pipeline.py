@@ -186,6 +186,22 @@ def test_the_measures_of_a_heading_named_by_its_title_are_its_measures(assistant
     assert res.answer.startswith(heading) and item in res.answer
 
 
+@pytest.mark.parametrize("question, intent", [
+    ("Je gère une salle de spectacle, quelles aides pour produire des captations ?", "howto"),
+    ("On est une start-up de billetterie, quels appels à projets pourraient nous financer ?", "howto"),
+    ("We're a small game studio, which grants could fund our next game?", "howto"),
+    ("Je suis étudiante, quels sont les trois axes de la feuille de route ?", "outline"),  # asks for no support
+])
+def test_a_list_of_aids_asked_by_someone_who_says_who_they_are_is_a_how_to(assistant, question, intent):
+    assert assistant.understand(question, [], None).intent == intent
+
+
+def test_a_venue_asking_which_aids_gets_the_cards_that_fit_it(assistant):
+    res = assistant.answer("Je gère une salle de spectacle, quelles aides pour produire du contenu numérique et des captations ?")
+    bullets = [line for line in res.answer.splitlines() if line.startswith("- ")]
+    assert bullets and any("Écran vivant (ONDA)" in b for b in bullets)
+
+
 def test_a_list_question_takes_the_sentence_that_enumerates(assistant):
     # the passage's first sentence names the mission; its third lists the fields asked for
     res = assistant.answer("ما هي مجالات الخبرة التي تقدمها وزارة الثقافة للشركاء الأجانب؟")
