@@ -62,12 +62,13 @@ SUPPORT_KINDS = frozenset({"grant", "bursary", "competition", "call-for-projects
                            "residency"})
 
 
-def asks_for_support(text: str, lang: str) -> bool:
+def asks_for_support(text: str, lang: str, any_kind: bool = False) -> bool:
     """Whether ``text`` names a kind of support (``SUPPORT_KINDS``, or a word asking for money in any
-    form: "une aide", "funding", "تمويل"), by the language pack's ``profile`` lexicon."""
+    form: "une aide", "funding", "تمويل"; with ``any_kind``, a platform, a programme, a network too),
+    by the language pack's ``profile`` lexicon."""
     present = frozenset(tokenize(text, lang))
     return any(tokens <= present for value, _, tokens in pack(lang).profile.get("kinds", [])
-               if value in SUPPORT_KINDS or value in KIND_FAMILIES)
+               if any_kind or value in SUPPORT_KINDS or value in KIND_FAMILIES)
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class Pack:
         self.small_talk = [fold(s) for s in data.get("small_talk", [])]
         self.switches = Cues(data.get("switches", []), prefixes, anchored=True)
         self.acknowledgements = Cues(data.get("acknowledgements", []), prefixes, anchored=True)
+        self.seeking = Cues(data.get("seeking", []), prefixes)
         self.about_me = Cues(data.get("about_me", []), prefixes)
         self.openers = Cues(data["follow_up"]["openers"], anchored=True)
         self.pronouns = Cues(data["follow_up"]["pronouns"], prefixes)

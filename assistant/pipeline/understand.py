@@ -75,9 +75,11 @@ class Understander:
         # What the asker says of themselves ("Je suis éditeur :") makes a how-to question only when the
         # question itself asks nothing else ("…, what can I get?" / "Amazon peut-il…?" is a yes/no).
         intent, why = intent_of(fold(question_part), p)
-        if before and p.intents["howto"].search(fold(before)) and (
-                intent == "factoid" or (intent == "list" and asks_for_support(question_part, language))):
-            # "Je gère une salle de spectacle, quelles aides pour… ?": the aids that fit them
+        seeks = intent == "list" or (intent == "yesno" and bool(p.seeking.search(fold(question_part))))
+        if before and p.intents["howto"].search(fold(before)) and (intent == "factoid" or (
+                seeks and asks_for_support(question_part, language, any_kind=True))):
+            # "Je gère une salle de spectacle, quelles aides pour… ?", "أنا موسيقية…، هل توجد منصة تساعدني…؟":
+            # someone who says who they are and asks for a kind of support wants what fits them
             intent, why = "howto", "the asker describes themselves"
         refs, count, unit = (), None, None
         for other in [p, *(pack(code) for code in available() if code != language)]:

@@ -191,6 +191,10 @@ def test_the_measures_of_a_heading_named_by_its_title_are_its_measures(assistant
     ("On est une start-up de billetterie, quels appels à projets pourraient nous financer ?", "howto"),
     ("We're a small game studio, which grants could fund our next game?", "howto"),
     ("Je suis étudiante, quels sont les trois axes de la feuille de route ?", "outline"),  # asks for no support
+    ("أنا موسيقية وتقنية صوت في مجال الحفلات الحية، هل توجد منصة تساعدني على إيجاد عمل؟", "howto"),  # is there … for me
+    # a yes/no question about someone else ("Amazon peut-il…"): "prix" is a price here, not a prize
+    ("Je suis éditeur : Amazon peut-il vendre mes livres numériques moins cher ? Quelle loi encadre le prix des ebooks ?",
+     "yesno"),
 ])
 def test_a_list_of_aids_asked_by_someone_who_says_who_they_are_is_a_how_to(assistant, question, intent):
     assert assistant.understand(question, [], None).intent == intent
