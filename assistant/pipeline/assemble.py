@@ -62,6 +62,9 @@ class Context:
     confident: bool = False  # the structure found is what the question names (a resolved heading, a count met)
     aids: list[dict] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    # a passage among the best that introduces a list (ends with ":") → its items: an answer quoting
+    # the lead-in gives what it announces
+    items_of: dict[str, list[Passage]] = field(default_factory=dict)
 
     def passages(self) -> list[Passage]:
         return list({u.passage.passage_id: u.passage for u in self.units}.values())
@@ -88,6 +91,12 @@ class Assembler:
             builder(ctx, hits)
         if not ctx.units:
             ctx.units = [Unit(p, "hit") for p in hits]
+        if ctx.structure is None:
+            for p in hits[:ANCHOR_DEPTH]:
+                if _ends_colon(p):
+                    items = next((items for lead, items in self._lists_at(p) if lead is p), [])
+                    if len(items) >= 2:
+                        ctx.items_of[p.passage_id] = items[:MAX_ITEMS]
         return ctx
 
     # --- the documents a question is about ----------------------------------------------------

@@ -22,6 +22,7 @@ from assistant.answer import LEAD_IN, LEAD_IN_LIST, choose_sentences
 from assistant.lang import pack
 from assistant.pipeline.assemble import Context, Unit
 from assistant.pipeline.verify import Verifier
+from assistant.refusal import answer_check
 from assistant.retrieval import Hit
 from assistant.schemas import AnswerSentence, ChatResponse, Citation
 from assistant.sentences import SentenceBank, Wanted
@@ -174,9 +175,21 @@ class ExtractiveAnswerer:
             settled = best.lang == q.lang and wanted.overlap(best.sentence.tokens) >= SETTLED
             lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen]
             return Draft(replies.yes_no if settled else replies.unsettled, lines, bulleted=False)
-        lines = [Line(c.sentence.text, c.passage, c.lang) for c in chosen]
-        listed = as_list and len(lines) > 1
-        return Draft((LEAD_IN_LIST if listed else LEAD_IN)[frame.language], lines, bulleted=listed)
+        lines = []
+        announced = False
+        # a question asking for a date, an amount, a count…: a lead-in giving one is the answer, not its list
+        check = answer_check(frame.asked, frame.language) if frame.answer_kind else None
+        for c in chosen:
+            lines.append(Line(c.sentence.text, c.passage, c.lang))
+            items = ctx.items_of.get(c.passage.passage_id, [])
+            if items and c.position == len(self.bank.sentences(c.passage, c.lang)) - 1 and not (
+                    check is not None and check(c.sentence.text)):
+                # the sentence introduces a list ("…different players have been calling for…:"): its items
+                lines.extend(Line(*self._first(i, frame.language)) for i in items)
+                announced = True
+        lines = _dedupe(lines)
+        listed = (as_list and len(lines) > 1) or announced
+        return Draft((LEAD_IN_LIST if listed and not announced else LEAD_IN)[frame.language], lines, bulleted=listed)
 
     def _with_practices(self, ctx: Context, chosen) -> Draft:
         lang = ctx.frame.language

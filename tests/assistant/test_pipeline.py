@@ -206,6 +206,16 @@ def test_a_venue_asking_which_aids_gets_the_cards_that_fit_it(assistant):
     assert bullets and any("Écran vivant (ONDA)" in b for b in bullets)
 
 
+def test_a_sentence_that_introduces_a_list_brings_its_items(assistant):
+    # "…different players have been calling for a more strategic approach…:" then the players, one per line
+    res = assistant.answer("Who called for a more strategic approach to culture in EU external relations?")
+    assert not res.abstained and res.answer.count("\n- ") >= 3
+    assert "Member States" in res.answer and "European Parliament" in res.answer and "More Europe" in res.answer
+    # asked for a date the lead-in gives, the answer is the date, not the list
+    res = assistant.answer("When was the European Agenda for Culture adopted?")
+    assert "2007" in res.answer and "More Europe" not in res.answer
+
+
 def test_a_list_question_takes_the_sentence_that_enumerates(assistant):
     # the passage's first sentence names the mission; its third lists the fields asked for
     res = assistant.answer("ما هي مجالات الخبرة التي تقدمها وزارة الثقافة للشركاء الأجانب؟")
