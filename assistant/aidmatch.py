@@ -5,7 +5,8 @@ question: its language, its words (stemmed, idf-weighted), and the facet values 
 language pack's ``profile`` lexicon (sectors, beneficiaries, kinds of support: "salle de concert" names
 music and venues). Each card is then scored on these signals:
 
-- ``text``: the idf-weighted share of the profile's words (those asking for money aside) found in the
+- ``text``: the idf-weighted share of the profile's words (those asking for money, and those no card
+  holds, aside) found in the
   card (name, operator, summary in the profile's language) and in the passages it cites (as indexed in
   that language);
 - ``passage``: how high the hybrid search for the profile ranks the best passage the card cites;
@@ -143,6 +144,7 @@ class AidMatcher:
         self.model = model or AidModel.load()
         self.cache = cache  # a folder where card vectors are kept between runs (encoding them takes seconds)
         self._tokens: dict[tuple[str, str], frozenset[str]] = {}
+        self._catalogue: dict[str, frozenset[str]] = {}
         self._vectors: dict[str, dict[str, np.ndarray]] = {}  # lang -> card id -> its texts' vectors
         self._lock = threading.Lock()
 
@@ -180,8 +182,8 @@ class AidMatcher:
         """Every card of ``cards`` with its signals and probability, best first. ``ranked``: passage
         ids the profile's hybrid search returned, best first."""
         rank = {pid: i for i, pid in enumerate(ranked)}
-        # Words no card could hold ("SMAC", "tracteur") weigh in ``unknown``, not here: counted, the rarest
-        # would weigh most and squash every card's share alike.
+        # Only the words some card holds count: one no card holds ("SMAC", "tracteur") would take the highest
+        # idf and squash every card's share alike (those the corpus never uses weigh in ``unknown``).
         wanted = Wanted(self.bank, profile.language, set(profile.tokens) & self.catalogue_tokens(profile.language))
         sims = self._similarities(profile, cards)
         out = []
@@ -211,11 +213,13 @@ class AidMatcher:
         return out
 
     def catalogue_tokens(self, lang: str) -> frozenset[str]:
-        """Every token some card holds in ``lang`` (``card_tokens``): the words a profile can be matched on."""
-        key = ("", lang)
-        if key not in self._tokens:
-            self._tokens[key] = frozenset().union(*(self.card_tokens(c, lang) for c in self.cards))
-        return self._tokens[key]
+        """Every token some card holds in ``lang`` (``card_tokens``): the words a profile can be matched on
+        (made once per language, under the lock: concurrent first requests make it once)."""
+        if lang not in self._catalogue:
+            with self._lock:
+                if lang not in self._catalogue:
+                    self._catalogue[lang] = frozenset().union(*(self.card_tokens(c, lang) for c in self.cards))
+        return self._catalogue[lang]
 
     def card_tokens(self, card: dict, lang: str) -> frozenset[str]:
         """The card's name, operator and summary in ``lang``, and the passages it cites that read in

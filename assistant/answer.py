@@ -110,9 +110,13 @@ def choose_sentences(bank: SentenceBank, q: Query, hits: list[Hit], as_list: boo
                 continue
             if c.passage.passage_id not in seen:
                 seen.add(c.passage.passage_id)
-                # of the passage's sentences that answer, the one that enumerates: what a list asks for
+                # of the passage's sentences that answer, the one that enumerates: what a list asks for (the
+                # passage holds the key word in ``c``: its other sentences need not repeat it)
                 mates = [m for m in candidates if m.passage is c.passage and m.score >= LIST_RATIO * best.score]
-                take(max(mates, key=lambda m: m.score + ENUMERATES * _enumerates(m.sentence.text)))
+                pick = max(mates, key=lambda m: m.score + ENUMERATES * _enumerates(m.sentence.text))
+                take(pick)
+                if pick not in chosen:  # said already by another passage's: the passage's best then
+                    take(c)
     else:
         # The best passage speaks first and in full when short: its best sentence, the one after it
         # (a definition is often followed by its figures or purpose) and any other strong sentence.

@@ -35,8 +35,8 @@ from vectorstore.text import LETTER_RUN, fold
 
 MIN_LETTERS = 5
 # About once in a hundred million words: wordfreq knows it as a word of the language ("autrices" is
-# 2.0, "podcasters" 1.6), while a slip is rarely written often enough to reach it (a few, "recieve",
-# are: those stay as typed).
+# 2.0, "podcasters" 1.6), while a slip is rarely written often enough to reach it (a few are: see
+# RARE_WORD_ZIPF).
 REAL_WORD_ZIPF = 1.0
 # Some slips are written often enough to be in wordfreq ("diffrence" 1.6, "recieve" 2.8, "goverment"
 # 2.7): a word that rare, one edit from a word of the corpus far more common in the language ("difference"

@@ -2,12 +2,14 @@
 
 One YAML file per language (``fr.yaml``, ``en.yaml``, ``ar.yaml``) lists the cue phrases of each intent,
 the nouns naming the roadmap's levels, number and ordinal words, what joins the sides of a comparison,
-instruction phrases (prompt injection), small talk, follow-up openers and pronouns, and the stock
-phrases of the answers. One engine (``Pack``) reads them; nothing in the pipeline branches on a
+instruction phrases (prompt injection), what a message may open with before it asks (acknowledgements,
+links, words announcing a new subject), how people describe themselves and ask whether some support
+exists for them, small talk, follow-up openers and pronouns, and the stock phrases of the answers. One engine (``Pack``) reads them; nothing in the pipeline branches on a
 language code. Adding a language is adding a file (and its rows in ``tests/assistant/test_lang.py``).
 
-Every cue list is compiled into one alternation of escaped literals, matched on folded text (lower
-case, no accents) at word boundaries: linear in the length of the message, whatever it holds.
+Every cue list is compiled into one alternation of escaped literals (a ``*`` stands for one to three
+words), matched on folded text (lower case, no accents) at word boundaries: linear in the length of the
+message, whatever it holds.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Cues:
 
     def __init__(self, phrases: list[str], prefixes: list[str] = (), anchored: bool = False) -> None:
         self.phrases = [fold(str(p)) for p in phrases if fold(str(p))]
-        alternation = "|".join(re.escape(p).replace(r"\*", r"\w+(?:[ '-]\w+){0,9}") for p in
+        alternation = "|".join(re.escape(p).replace(r"\*", r"\w+(?:[ '-]\w+){0,2}") for p in
                                sorted(set(self.phrases), key=len, reverse=True))
         clitic = f"(?:{'|'.join(re.escape(fold(p)) for p in prefixes)})?" if prefixes else ""
         start = r"^\W*" if anchored else r"(?<!\w)"
@@ -85,6 +87,7 @@ class Pack:
         self.switches = Cues(data.get("switches", []), prefixes, anchored=True)
         self.acknowledgements = Cues(data.get("acknowledgements", []), prefixes, anchored=True)
         self.seeking = Cues(data.get("seeking", []), prefixes)
+        self.self_description = Cues(data.get("self_description", []), prefixes)
         self.about_me = Cues(data.get("about_me", []), prefixes)
         self.openers = Cues(data["follow_up"]["openers"], anchored=True)
         self.pronouns = Cues(data["follow_up"]["pronouns"], prefixes)

@@ -41,6 +41,8 @@ HOWTO_AIDS = 5  # aid cards a how-to answer names at most
 PRACTICES = 3  # good practices a measure brings to a summary
 LEAD_SAYS_IT = 0.5  # share of the question's (idf-weighted) words a lead-in holds when it is what is asked
 HEADING_NAMED = 0.6  # a heading is named by its title when the question holds this share of its words
+HEADING_HIT = 0.5  # a heading the search puts first is what a list of its levels is about when its title
+                   # (with its parents') holds this share of the question's words
 _ANNOUNCED = re.compile(r"(?<!\w)(\d{1,2})\s+(?:\w+\s+){0,2}?(?=\w)")
 
 
@@ -315,8 +317,8 @@ class Assembler:
         if not topic:
             return None
         wanted = Wanted(self.bank, ctx.frame.language, topic)
-        return next((p for p in hits[:2] if p.kind == "heading" and p.section and
-                     wanted.overlap(self.bank.entry_tokens(p, ctx.frame.language)) >= LEAD_SAYS_IT), None)
+        return next((p for p in hits[:2] if p.kind == "heading" and p.section and not self._is_title(p) and
+                     wanted.overlap(self.bank.entry_tokens(p, ctx.frame.language)) >= HEADING_HIT), None)
 
     def _lists_at(self, p: Passage) -> list[tuple[Passage, list[Passage]]]:
         """The lists ``p`` belongs to or opens: (lead-in, items)."""

@@ -61,6 +61,8 @@ class Understander:
         if is_small_talk(asked, p):
             return Frame(language, "small_talk", message, asked, asked, instruction=instruction)
         asked, switched = strip_openers(asked, p)
+        if is_small_talk(asked, p):  # "D'accord, merci !"
+            return Frame(language, "small_talk", message, asked, asked, instruction=instruction)
         question, context, relation = asked, "", "new"
         if history and not switched and self.leans_on_context(asked, language, p):
             resolved = standalone(asked, history, language)
@@ -72,14 +74,17 @@ class Understander:
                 context = " ".join(filter(None, [context, self.answer_subject(history, language)]))
         before, question_part = preamble(asked, language)
         folded = fold(asked)
-        # What the asker says of themselves ("Je suis éditeur :") makes a how-to question only when the
-        # question itself asks nothing else ("…, what can I get?" / "Amazon peut-il…?" is a yes/no).
+        # What the asker says of themselves ("Je suis éditeur :") makes a how-to question when the question
+        # itself asks nothing else ("…, what can I get?"), lists the support that fits ("…, quelles aides
+        # pour… ?": money, a place, a prize) or asks whether some support exists for them ("…، هل توجد منصة
+        # تساعدني…؟": a platform or a programme too). "…: Amazon peut-il…?" stays a yes/no.
         intent, why = intent_of(fold(question_part), p)
-        seeks = intent == "list" or (intent == "yesno" and bool(p.seeking.search(fold(question_part))))
-        if before and p.intents["howto"].search(fold(before)) and (intent == "factoid" or (
-                seeks and asks_for_support(question_part, language, any_kind=True))):
-            # "Je gère une salle de spectacle, quelles aides pour… ?", "أنا موسيقية…، هل توجد منصة تساعدني…؟":
-            # someone who says who they are and asks for a kind of support wants what fits them
+        folded_part = fold(question_part)
+        describes = bool(before) and bool(p.intents["howto"].search(fold(before)) or p.self_description.search(fold(before)))
+        if describes and (intent == "factoid" or
+                          (intent == "list" and asks_for_support(question_part, language)) or
+                          (intent == "yesno" and p.seeking.search(folded_part) and
+                           asks_for_support(question_part, language, any_kind=True))):
             intent, why = "howto", "the asker describes themselves"
         refs, count, unit = (), None, None
         for other in [p, *(pack(code) for code in available() if code != language)]:
@@ -195,24 +200,31 @@ def strip_instructions(message: str, p: Pack) -> tuple[str, bool]:
     return (text if any(ch.isalpha() for ch in text) and len(fold(text).split()) >= 2 else ""), True
 
 
-_OPENER_END = re.compile(r"(?<!\s)\s*[,:;.!—–-]+\s*")  # not from inside a run of spaces: linear
+_OPENER_END = re.compile(r"(?<!\s)(?:\s*[,:;.!،؛]+|\s+[—–-]+)\s*")  # not from inside a run of spaces: linear
+MAX_OPENERS = 4  # "OK, merci, autre question : …": a message opens with a few at most
 
 
 def strip_openers(message: str, p: Pack) -> tuple[str, bool]:
-    """(the message without what it opens with before it asks: an acknowledgement, a link, or words
-    announcing a new subject, each closed by punctuation: "OK, different question: what is…"; whether
-    a new subject was announced). A message that is nothing else is kept whole."""
-    text, switched = message.strip(), False
-    while True:
-        folded = fold(text)
+    """(the message without what it opens with before it asks: acknowledgements, links, words announcing
+    a new subject, each closed by punctuation: "OK, different question: what is…"; whether a new subject
+    was announced). A message with nothing asked after them is returned as typed."""
+    text = message.strip()
+    folded, where = fold_map(text)  # folded once; cut at the original's positions
+    start, switched = 0, False
+    for _ in range(MAX_OPENERS):
+        rest = folded[start:]
         for cues, announces in ((p.switches, True), (p.acknowledgements, False), (p.connectors, False)):
-            m = cues.search(folded)
-            end = _OPENER_END.match(folded, m.end()) if m and m.group(0).strip() else None
-            if end and end.end() < len(folded):
-                text, switched = _drop_prefix(text, end.end()).strip(), switched or announces
+            m = cues.search(rest)
+            end = _OPENER_END.match(rest, m.end()) if m and m.group(0).strip() else None
+            if end and end.end() < len(rest):
+                start, switched = start + end.end(), switched or announces
                 break
         else:
-            return text, switched
+            break
+    left = text[where[start]:].strip()
+    if not any(ch.isalpha() for ch in left):
+        return text, False
+    return left, switched
 
 
 def _after_connector(clause: str, p: Pack) -> str:
@@ -236,6 +248,8 @@ def _drop_prefix(text: str, folded_length: int) -> str:
 def is_small_talk(text: str, p: Pack) -> bool:
     """A greeting or thanks alone, or a question about the assistant itself."""
     folded = fold(text).strip(_TRAILING)
+    if (m := p.acknowledgements.search(folded)) and m.end() == len(folded):  # "OK.", "Great!"
+        return True
     return folded in p.small_talk or bool(p.about_me.search(folded)) or (
         any(folded.startswith(s + " ") for s in p.small_talk) and len(folded.split()) <= 3)
 

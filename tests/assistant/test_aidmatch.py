@@ -37,7 +37,7 @@ def test_words_asking_for_money_name_a_kind_not_a_topic(assistant):
 
 
 def test_words_no_card_holds_leave_the_share_of_the_others_alone(assistant):
-    # "SMAC" and "400" are in no card: the share of the profile's other words a card holds is the same
+    # "SMAC" is in no card: the share of the profile's other words a card holds is the same with it
     cards = assistant.aids.cards
     plain = assistant.matcher.score(assistant.matcher.read("salle de concert qui filme ses concerts", "fr", encode=False), cards, [])
     extra = assistant.matcher.score(assistant.matcher.read("salle de concert SMAC qui filme ses concerts", "fr", encode=False), cards, [])

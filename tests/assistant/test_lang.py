@@ -34,6 +34,11 @@ INTENTS = [
     ("ar", "قارن بين كولتوريتيك وفيلا ألبرتين", "comparison"),
     ("ar", "هل يدعم المركز الوطني للسينما ألعاب الفيديو؟", "yesno"),
     ("ar", "أنا ناشر، كيف أحصل على دعم لرقمنة كتبي؟", "howto"),
+    # a word of a cue inside another question does not make it that question
+    ("fr", "Comment puis-je obtenir une aide ?", "howto"),  # not the list cue "comment * aide" over five words
+    ("en", "Which countries do we work with in Asia?", "list"),  # "we work" describes the asker only before a question
+    ("en", "Can you outline the eligibility criteria for the grant?", "yesno"),  # "outline" alone is a verb
+    ("en", "How is the roadmap organised?", "outline"),
 ]
 
 
