@@ -192,7 +192,8 @@ class Assistant:
         history = history or []
         frame = self.understand(self._validate(message), history, lang)
         if frame.intent == "small_talk":
-            text = CAPABILITIES[frame.language]
+            thanks = frame.notes.get("intent") == "thanks"
+            text = pack(frame.language).replies.welcome if thanks else CAPABILITIES[frame.language]
             if tokens:
                 yield from (("token", t) for t in _chunks(text))
             yield "final", ChatResponse(answer=text, abstained=False, language=frame.language,
@@ -279,6 +280,17 @@ class Assistant:
             date=self.document_date(p.document), text=p.text, language=p.language,
             translation=p.translations[lang].text if translated else None,
             translation_lang=lang if translated else None, url=passage_url(p.passage_id))
+
+    def source_label(self, p: Passage, lang: str) -> tuple[str, str, str, str]:
+        """(the heading a cited passage sits under, its language, the document's name, its language) as a
+        reader of ``lang`` sees them: the heading's translation where there is one, and the name the
+        manifest gives the document in that language (``called``) when the document is in another one."""
+        heading = self.assemble.tree.heading_of(p)
+        shown = heading.read_in(lang) if heading is not None else p.language
+        text = heading.text_in(shown) if heading is not None else p.title
+        if lang != p.language and (name := self.assemble.document_name(p.document, lang)):
+            return text, shown, name, lang
+        return text, shown, p.title, p.language
 
     def document_date(self, doc_id: str) -> str:
         """The document's date as the manifest gives it ("2022-01-21", "c. 2020"), or ""."""

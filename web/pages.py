@@ -44,9 +44,9 @@ def message_view(m: Message, assistant: Assistant) -> dict[str, Any]:
     for n, pid in m.citations:
         try:
             p = assistant.passage(pid)
-            heading = p.section.split(" › ")[-1] if p.section else p.title
-            sources.append({"n": n, "passage_id": pid, "title": p.title, "heading": heading, "section": p.section,
-                            "language": p.language, "missing": False})
+            heading, heading_lang, title, title_lang = assistant.source_label(p, m.language)  # the reader's language
+            sources.append({"n": n, "passage_id": pid, "title": title, "title_language": title_lang, "heading": heading,
+                            "section": p.section, "language": heading_lang, "missing": False})
             # the sentences of the passage the answer quotes (as shown in its language): marked when opened
             shown = p.sentences_in(m.language) if p.has_text_in(m.language) else p.sentences_in(p.language)
             quoted = [i for i, sentence in enumerate(shown) if len(sentence) > 20 and fold(sentence) in answer]

@@ -63,6 +63,7 @@ class Replies:
     label_separator: str
     original_language: str
     language_names: dict[str, str]
+    welcome: str  # the reply to thanks or an acknowledgement alone
 
 
 class Pack:

@@ -112,15 +112,16 @@ class Assembler:
         seen = list(dict.fromkeys(p.document for p in hits))
         return list(dict.fromkeys([*(self.structured if frame.unit in LEVEL_DEPTH else []), *seen, *self.structured]))
 
-    def _title(self, document: str, lang: str) -> str:
-        """What the asker calls the document (the manifest's ``called`` names), else its title."""
+    def document_name(self, document: str, lang: str) -> str:
+        """The name a reader of ``lang`` gives the document (the manifest's ``called``), or ""."""
         info = self.documents.get(document, {})
         called = (info.get("called") or self.documents.get(info.get("translation_of", ""), {}).get("called") or {})
         names = called.get(lang) or []
-        if names:
-            name = str(names[0])
-            return name[:1].upper() + name[1:]
-        return str(info.get("title", document))
+        return str(names[0])[:1].upper() + str(names[0])[1:] if names else ""
+
+    def _title(self, document: str, lang: str) -> str:
+        """What the asker calls the document (the manifest's ``called`` names), else its title."""
+        return self.document_name(document, lang) or str(self.documents.get(document, {}).get("title", document))
 
     # --- outline ------------------------------------------------------------------------------------
 

@@ -59,10 +59,12 @@ class Understander:
             return Frame(language, "small_talk", message, message, message, instruction=True,
                          notes={"intent": "only an instruction"})
         if is_small_talk(asked, p):
-            return Frame(language, "small_talk", message, asked, asked, instruction=instruction)
+            return Frame(language, "small_talk", message, asked, asked, instruction=instruction,
+                         notes={"intent": "thanks" if is_thanks(asked, p) else "small talk"})
         asked, switched = strip_openers(asked, p)
         if is_small_talk(asked, p):  # "D'accord, merci !"
-            return Frame(language, "small_talk", message, asked, asked, instruction=instruction)
+            return Frame(language, "small_talk", message, asked, asked, instruction=instruction,
+                         notes={"intent": "thanks" if is_thanks(asked, p) else "small talk"})
         question, context, relation = asked, "", "new"
         if history and not switched and self.leans_on_context(asked, language, p):
             resolved = standalone(asked, history, language)
@@ -252,6 +254,14 @@ def is_small_talk(text: str, p: Pack) -> bool:
         return True
     return folded in p.small_talk or bool(p.about_me.search(folded)) or (
         any(folded.startswith(s + " ") for s in p.small_talk) and len(folded.split()) <= 3)
+
+
+def is_thanks(text: str, p: Pack) -> bool:
+    """Thanks or an acknowledgement alone ("Merci !", "OK.", "شكرا"): answered with a welcome, not the
+    capabilities."""
+    folded = fold(text).strip(_TRAILING)
+    m = p.acknowledgements.search(folded)
+    return bool(m) and m.end() == len(folded)
 
 
 def intent_of(folded: str, p: Pack) -> tuple[str, str]:

@@ -51,6 +51,14 @@ def test_a_message_that_only_acknowledges_is_small_talk_not_a_follow_up(assistan
     assert assistant.understand(message, history, None).intent == "small_talk"
 
 
+@pytest.mark.parametrize("message, welcome", [
+    ("Merci !", "Avec plaisir"), ("Thanks a lot.", "You're welcome"), ("شكرا جزيلا", "على الرحب والسعة"),
+])
+def test_thanks_get_a_welcome_and_a_greeting_the_capabilities(assistant, message, welcome):
+    assert assistant.answer(message).answer.startswith(welcome)
+    assert not assistant.answer("Bonjour").answer.startswith("Avec plaisir")  # a greeting: what it can do
+
+
 def test_a_new_subject_announced_stands_alone_and_is_answered(assistant):
     history = [Turn(role="user", content="What does the European Commission page say about China?"),
                Turn(role="assistant", content="In 2012 the Commission set up a group of experts… [1]")]

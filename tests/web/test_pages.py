@@ -75,6 +75,17 @@ def test_conversation_page_renders_citation_links_and_rtl(client: TestClient) ->
     assert re.search(r'data-role="question"[^>]*lang="ar" dir="rtl"', html)
 
 
+def test_sources_are_named_in_the_readers_language(client: TestClient) -> None:
+    # an Arabic answer quoting the French roadmap: the heading's translation and the roadmap's Arabic name
+    ar = client.post("/api/chat", json={"message": "ما هو مهرجان نوفمبر الرقمي؟"}).json()
+    html = client.get(f"/c/{ar['conversation_id']}").text
+    sources = html[html.index('class="sources"'):]
+    sources = sources[:sources.index("</section>")]
+    assert re.search(r'data-source="1"[^>]*lang="ar" dir="rtl"', sources)
+    assert '<span class="source-doc" lang="ar" dir="rtl">خارطة الطريق</span>' in sources
+    assert "Feuille de route nationale" not in sources
+
+
 def test_html_in_questions_is_escaped(client: TestClient) -> None:
     payload = '<img src=x onerror=alert(1)> Novembre Numérique <script>alert(2)</script>'
     answer = client.post("/api/chat", json={"message": payload}).json()
