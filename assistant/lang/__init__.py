@@ -4,8 +4,8 @@ One YAML file per language (``fr.yaml``, ``en.yaml``, ``ar.yaml``) lists the cue
 the nouns naming the roadmap's levels, number and ordinal words, what joins the sides of a comparison,
 instruction phrases (prompt injection), what a message may open with before it asks (acknowledgements,
 links, words announcing a new subject), how people describe themselves and ask whether some support
-exists for them, small talk, follow-up openers and pronouns, and the stock phrases of the answers. One engine (``Pack``) reads them; nothing in the pipeline branches on a
-language code. Adding a language is adding a file (and its rows in ``tests/assistant/test_lang.py``).
+exists for them, small talk, follow-up openers and pronouns, and the stock phrases of the answers. One
+engine (``Pack``) reads them; nothing in the pipeline branches on a language code. Adding a language is adding a file (and its rows in ``tests/assistant/test_lang.py``).
 
 Every cue list is compiled into one alternation of escaped literals (a ``*`` stands for one to three
 words), matched on folded text (lower case, no accents) at word boundaries: linear in the length of the
