@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from assistant.lang import pack
-from assistant.pipeline.frame import Frame
+from assistant.pipeline.frame import Frame, document_name
 from assistant.pipeline.understand import references
 from assistant.pipeline.retrieve import Retrieval
 from assistant.pipeline.tree import LEVEL_DEPTH, Tree, depth
@@ -114,10 +114,7 @@ class Assembler:
 
     def document_name(self, document: str, lang: str) -> str:
         """The name a reader of ``lang`` gives the document (the manifest's ``called``), or ""."""
-        info = self.documents.get(document, {})
-        called = (info.get("called") or self.documents.get(info.get("translation_of", ""), {}).get("called") or {})
-        names = called.get(lang) or []
-        return str(names[0])[:1].upper() + str(names[0])[1:] if names else ""
+        return document_name(self.documents, document, lang)
 
     def _title(self, document: str, lang: str) -> str:
         """What the asker calls the document (the manifest's ``called`` names), else its title."""

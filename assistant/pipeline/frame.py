@@ -47,3 +47,12 @@ class Frame:
     def structural(self) -> bool:
         """Asks for a part of a document's structure rather than a fact in it."""
         return self.intent in ("outline", "summary") or bool(self.refs)
+
+
+def document_name(documents: dict[str, dict], document: str, lang: str) -> str:
+    """The name a reader of ``lang`` gives a document: the manifest's first ``called`` name in that
+    language (a published translation shares its source's names), capitalised; "" when it gives none."""
+    info = documents.get(document, {})
+    called = info.get("called") or documents.get(info.get("translation_of", ""), {}).get("called") or {}
+    names = called.get(lang) or []
+    return str(names[0])[:1].upper() + str(names[0])[1:] if names else ""

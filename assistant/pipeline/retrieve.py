@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.errors import InvalidQueryError
 from assistant.lang import pack
-from assistant.pipeline.frame import Frame
+from assistant.pipeline.frame import Frame, document_name
 from assistant.retrieval import Hit, HybridSearcher, Query
 from vectorstore.text import detect_language, tokenize
 
@@ -70,7 +70,9 @@ class Retriever:
                 side_q = replace(q, documents=frozenset({document}))
                 hits = [h for h in self.searcher.search(side_q, 30)
                         if self.searcher.index.passages[h.passage_id].document == document][:6]
-                out.append(Side(str(info.get(document, {}).get("title", document)), side_q, hits, document))
+                # named as the asker names it ("صفحة المفوضية الأوروبية"), else by its title
+                label = document_name(info, document, frame.language) or str(info.get(document, {}).get("title", document))
+                out.append(Side(label, side_q, hits, document))
             return out
         out = []
         if len(frame.targets) == 2:

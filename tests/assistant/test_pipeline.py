@@ -241,6 +241,15 @@ def test_a_list_question_takes_the_sentence_that_enumerates(assistant):
     assert "التراث" in res.answer and "السياحة الثقافية" in res.answer
 
 
+def test_two_documents_compared_are_named_as_the_asker_names_them(assistant):
+    # sides that are documents: the manifest's name in the asker's language, not the English page titles
+    res = assistant.answer("ماذا تقول كل من صفحة وزارة الخارجية وصفحة المفوضية الأوروبية عن التجارة والتصدير في المجال الثقافي؟")
+    bullets = [line for line in res.answer.splitlines() if line.startswith("- ")]
+    assert any(b.startswith("- صفحة المفوضية الأوروبية:") for b in bullets)
+    assert any(b.startswith("- صفحة وزارة الخارجية:") for b in bullets)
+    assert "International cultural cooperation" not in res.answer
+
+
 def test_a_comparison_is_answered_on_both_sides_in_the_askers_language(assistant):
     res = assistant.answer("Compare Culturethèque and MyFrenchFilmFestival.")
     assert res.language == "en" and not res.abstained
