@@ -31,6 +31,7 @@ from vectorstore.text import tokenize
 
 SUMMARY_LINES = 10  # a summary of a subject stays a screen long
 SETTLED = 0.5  # a yes/no question is settled by a sentence holding this share of its words
+MEASURE_SENTENCES = 3  # an outline's measure is said whole, up to this many sentences
 
 
 @dataclass
@@ -83,7 +84,15 @@ class ExtractiveAnswerer:
     def outline(self, ctx: Context) -> Draft:
         lang = ctx.frame.language
         replies = pack(lang).replies
-        lines = [Line(*self._whole(u.passage, lang)) for u in ctx.units if u.role == "item"]
+        lines: list[Line] = []
+        for u in ctx.units:
+            if u.role != "item":
+                continue
+            if u.passage.kind == "measure":  # a measure is said whole: "Accompagner… . Renforcer…" are two
+                shown = u.passage.read_in(lang)
+                lines.extend(Line(s.text, u.passage, shown) for s in self.bank.sentences(u.passage, shown)[:MEASURE_SENTENCES])
+            else:
+                lines.append(Line(*self._whole(u.passage, lang)))
         return Draft(replies.outline_of.format(subject=_unstop(ctx.subject)), lines, bulleted=True)
 
     def listing(self, ctx: Context) -> Draft:

@@ -235,6 +235,13 @@ def test_a_sentence_that_introduces_a_list_brings_its_items(assistant):
     assert "2007" in res.answer and "More Europe" not in res.answer
 
 
+def test_an_outline_of_measures_says_each_measure_whole(assistant):
+    # the third measure of 1.b is two sentences, each opening with its verb: both are shown
+    res = assistant.answer("quelles mesures dans le 1.b de l'axe I ?")
+    assert "- Accompagner la modernisation des entreprises culturelles" in res.answer
+    assert "- Renforcer les stratégies numériques des établissements publics" in res.answer
+
+
 def test_a_list_question_takes_the_sentence_that_enumerates(assistant):
     # the passage's first sentence names the mission; its third lists the fields asked for
     res = assistant.answer("ما هي مجالات الخبرة التي تقدمها وزارة الثقافة للشركاء الأجانب؟")
