@@ -286,8 +286,11 @@ class Assistant:
         reader of ``lang`` sees them: the heading's translation where there is one, and the name the
         manifest gives the document in that language (``called``) when the document is in another one."""
         heading = self.assemble.tree.heading_of(p)
-        shown = heading.read_in(lang) if heading is not None else p.language
-        text = heading.text_in(shown) if heading is not None else p.title
+        if heading is not None:
+            shown = heading.read_in(lang)
+            text = heading.text_in(shown)
+        else:  # a section without a heading passage: its name as written
+            shown, text = p.language, p.section.split(" › ")[-1] if p.section else p.title
         if lang != p.language and (name := self.assemble.document_name(p.document, lang)):
             return text, shown, name, lang
         return text, shown, p.title, p.language
