@@ -17,7 +17,7 @@ from assistant.language import warm_up
 from assistant.pipeline.assemble import Assembler
 from assistant.pipeline.compose import ExtractiveAnswerer
 from assistant.pipeline.decide import Decider
-from assistant.pipeline.frame import Frame
+from assistant.pipeline.frame import Frame, document_name
 from assistant.pipeline.retrieve import Retriever, switched
 from assistant.pipeline.tree import Tree
 from assistant.pipeline.understand import Understander
@@ -291,7 +291,7 @@ class Assistant:
             text = heading.text_in(shown)
         else:  # a section without a heading passage: its name as written
             shown, text = p.language, p.section.split(" › ")[-1] if p.section else p.title
-        if lang != p.language and (name := self.assemble.document_name(p.document, lang)):
+        if lang != p.language and (name := document_name(self.documents, p.document, lang)):
             return text, shown, name, lang
         return text, shown, p.title, p.language
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from assistant.lang import pack
-from assistant.pipeline.frame import Frame, document_name
+from assistant.pipeline.frame import Frame, document_label
 from assistant.pipeline.understand import references
 from assistant.pipeline.retrieve import Retrieval
 from assistant.pipeline.tree import LEVEL_DEPTH, Tree, depth
@@ -112,13 +112,8 @@ class Assembler:
         seen = list(dict.fromkeys(p.document for p in hits))
         return list(dict.fromkeys([*(self.structured if frame.unit in LEVEL_DEPTH else []), *seen, *self.structured]))
 
-    def document_name(self, document: str, lang: str) -> str:
-        """The name a reader of ``lang`` gives the document (the manifest's ``called``), or ""."""
-        return document_name(self.documents, document, lang)
-
     def _title(self, document: str, lang: str) -> str:
-        """What the asker calls the document (the manifest's ``called`` names), else its title."""
-        return self.document_name(document, lang) or str(self.documents.get(document, {}).get("title", document))
+        return document_label(self.documents, document, lang)
 
     # --- outline ------------------------------------------------------------------------------------
 

@@ -56,3 +56,8 @@ def document_name(documents: dict[str, dict], document: str, lang: str) -> str:
     called = info.get("called") or documents.get(info.get("translation_of", ""), {}).get("called") or {}
     names = called.get(lang) or []
     return str(names[0])[:1].upper() + str(names[0])[1:] if names else ""
+
+
+def document_label(documents: dict[str, dict], document: str, lang: str) -> str:
+    """What a reader of ``lang`` calls the document (``document_name``), else its title."""
+    return document_name(documents, document, lang) or str(documents.get(document, {}).get("title", document))

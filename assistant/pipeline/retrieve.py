@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.errors import InvalidQueryError
 from assistant.lang import pack
-from assistant.pipeline.frame import Frame, document_name
+from assistant.pipeline.frame import Frame, document_label
 from assistant.retrieval import Hit, HybridSearcher, Query
 from vectorstore.text import detect_language, tokenize
 
@@ -71,8 +71,7 @@ class Retriever:
                 hits = [h for h in self.searcher.search(side_q, 30)
                         if self.searcher.index.passages[h.passage_id].document == document][:6]
                 # named as the asker names it ("صفحة المفوضية الأوروبية"), else by its title
-                label = document_name(info, document, frame.language) or str(info.get(document, {}).get("title", document))
-                out.append(Side(label, side_q, hits, document))
+                out.append(Side(document_label(info, document, frame.language), side_q, hits, document))
             return out
         out = []
         if len(frame.targets) == 2:

@@ -82,7 +82,8 @@ class Understander:
         # تساعدني…؟": a platform or a programme too). "…: Amazon peut-il…?" stays a yes/no.
         intent, why = intent_of(fold(question_part), p)
         folded_part = fold(question_part)
-        describes = bool(before) and bool(p.intents["howto"].search(fold(before)) or p.self_description.search(fold(before)))
+        folded_before = fold(before)
+        describes = bool(before) and bool(p.intents["howto"].search(folded_before) or p.self_description.search(folded_before))
         if describes and (intent == "factoid" or
                           (intent == "list" and asks_for_support(question_part, language)) or
                           (intent == "yesno" and p.seeking.search(folded_part) and
@@ -250,7 +251,7 @@ def _drop_prefix(text: str, folded_length: int) -> str:
 def is_small_talk(text: str, p: Pack) -> bool:
     """A greeting or thanks alone, or a question about the assistant itself."""
     folded = fold(text).strip(_TRAILING)
-    if (m := p.acknowledgements.search(folded)) and m.end() == len(folded):  # "OK.", "Great!"
+    if _only_acknowledges(folded, p):  # "OK.", "Great!"
         return True
     return folded in p.small_talk or bool(p.about_me.search(folded)) or (
         any(folded.startswith(s + " ") for s in p.small_talk) and len(folded.split()) <= 3)
@@ -259,7 +260,10 @@ def is_small_talk(text: str, p: Pack) -> bool:
 def is_thanks(text: str, p: Pack) -> bool:
     """Thanks or an acknowledgement alone ("Merci !", "OK.", "شكرا"): answered with a welcome, not the
     capabilities."""
-    folded = fold(text).strip(_TRAILING)
+    return _only_acknowledges(fold(text).strip(_TRAILING), p)
+
+
+def _only_acknowledges(folded: str, p: Pack) -> bool:
     m = p.acknowledgements.search(folded)
     return bool(m) and m.end() == len(folded)
 
